@@ -72,6 +72,7 @@ DERIVED_FACTS = frozenset(
         "gpus_per_node",
         "nodes_known",
         "gpus_per_node_known",
+        "one_process_visible_gpus",
         "full_shard",
         "fsdp_one_unit",
         "inter_node_share",
@@ -471,6 +472,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None, *
 
     # nodes x GPUs per node as the workload states them (a launcher, the config), else filled into the target's nodes
     out["derived.nodes"], out["derived.gpus_per_node"] = topology(w, hw)
+    out["derived.one_process_visible_gpus"] = one_process_visible(w)
     nodes_src = w.sources.get("nodes")
     # nodes as the config or a launcher states them; a count filled in from an assumed world size is not a premise.
     # A stated world size larger than one node of the target holds (8 MI300X per platform) spans several nodes
@@ -950,6 +952,48 @@ def naive_split_note(w: WorkloadConfig, hw: Hardware) -> str | None:
         f"device_map splits one process over {n} GPUs: the run projects {total:.0f} GB{shape}, over one {hw.name}'s {capacity_phrase(hw)}, "
         f"so the split is what makes it fit (about {total / n:.0f} GB per GPU); FSDP or ZeRO-3 over the {n} GPUs would keep each "
         f"GPU computing its own micro-batch instead of waiting on the others"
+    )
+
+
+def one_process_visible(w: WorkloadConfig) -> int | None:
+    """The GPUs a one-process run (`python train.py`) sees by an explicit list, its launch line's or its own
+    (`formats/pyworkload.one_process_gpus`); None where the count is not stated or more than one process runs."""
+    src = w.sources.get("one_process_gpus")
+    if src is None or w.world_size != 1:
+        return None
+    m = re.search(r"=(\d+(?:,\d+)*)$", src.key or "")
+    return m.group(1).count(",") + 1 if m else None
+
+
+# transformers 5.25.0: TrainingArguments._setup_devices, not distributed, takes cuda:0 and n_gpu = torch.cuda.device_count()
+# (training_args.py:1943-1949); Trainer._wrap_model wraps the model in nn.DataParallel where n_gpu > 1 and it is not loaded
+# in 8/4-bit (trainer.py:2711-2724); torch 2.13.0 recommends DistributedDataParallel over it even on one node
+# (torch/nn/parallel/data_parallel.py:66-69)
+DATA_PARALLEL_AT = "transformers 5.25.0 training_args.py:1943-1949, trainer.py:2711-2724; torch 2.13.0 torch/nn/parallel/data_parallel.py:66-69"
+
+
+def one_process_phrase(w: WorkloadConfig) -> str:
+    """`{one_process}`: the GPUs the one process sees, where that is set, what the process does with them, and the launch
+    that runs one process per GPU."""
+    n = one_process_visible(w) or 0
+    src = w.sources.get("one_process_gpus")
+    where = f"{Path(src.file).name} line {src.line}" if src is not None and src.file else "its launch line"
+    trainer = (w.framework or "").split(" ", 1)[0] in ("transformers", "trl")
+    if trainer and w.quantization in ("none", None):
+        does = (
+            f"the Trainer sees {n} GPUs in one process and wraps the model in torch.nn.DataParallel, which replicates it and "
+            "scatters each batch from the first GPU every step, a path PyTorch recommends DistributedDataParallel over"
+        )
+    elif trainer:
+        does = "the Trainer does not wrap a model loaded in 8 or 4 bits in DataParallel, so it trains on one GPU and the others stay idle"
+    else:
+        does = "a training loop of its own runs on one GPU unless it spreads the work itself, and the others stay idle"
+    note = src.note if src is not None and src.note else "one process runs it"
+    return (
+        f"{src.key if src is not None else 'the environment'} ({where}) makes {n} GPUs visible and {note}: {does} "
+        f"({DATA_PARALLEL_AT}). Launch one process per GPU: `torchrun --nproc_per_node {n} {Path(w.path).name} ...` or "
+        f"`accelerate launch --num_processes {n} {Path(w.path).name} ...`; the global batch grows {n}x (divide "
+        f"gradient_accumulation_steps by {n} to keep it)"
     )
 
 
@@ -1634,6 +1678,8 @@ def render_finding(
         text = text.replace("{one_unit}", one_unit_phrase(w))
     if "{overlap_gain}" in text:
         text = text.replace("{overlap_gain}", f"{overlap_comm_gain(w, hw) * 100:.0f}%")
+    if "{one_process}" in text:
+        text = text.replace("{one_process}", one_process_phrase(w))
     if "{lower_stage}" in text:
         text = text.replace("{lower_stage}", lower_stage_phrase(w, hw))
     if "{small_batch}" in text:

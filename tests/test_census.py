@@ -48,6 +48,10 @@ CENSUS: dict[tuple[str, str], tuple[str, str]] = {
         "half of the 8192 tokens batch.raise_micro_batch calls small (globalbatch.MAX_TOKENS)",
     ),
     ("batch.small_global_batch", "derived.larger_batch_gain"): ("bar", "goblin_warn_at's default, 1.03, at the low end of the projected interval"),
+    ("distributed.one_process_many_gpus", "derived.one_process_visible_gpus"): (
+        "source",
+        "transformers 5.25.0 trainer.py:2711-2724: nn.DataParallel where n_gpu > 1 (2 or more visible GPUs)",
+    ),
 }
 KINDS = {"source", "bar", "assumption"}
 

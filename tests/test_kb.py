@@ -175,6 +175,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {**ZERO3_8, "comm_overlap": False},
         {**ZERO3_8, "comm_overlap": None},
     ),
+    # blind review 14b #22 (SchemaReinforcementLearning train_sft.sh:1,3): `python train.py` under CUDA_VISIBLE_DEVICES=0..7
+    "distributed.one_process_many_gpus": (
+        {"world_size": 1, "sources": {"one_process_gpus": {"file": "run.sh", "line": 1, "key": "CUDA_VISIBLE_DEVICES=0,1,2,3", "explicit": True}}},
+        {"world_size": 1, "sources": {"one_process_gpus": {"file": "run.sh", "line": 1, "key": "CUDA_VISIBLE_DEVICES=0", "explicit": True}}},
+    ),
     "env.profiler_variables_left_on": ({"env": {"AMD_SERIALIZE_KERNEL": "3"}}, {"env": {"AMD_SERIALIZE_KERNEL": "0"}}),
     # issue 24 (review10b #21, Mini-R1 start.sh): launch-blocking, P2P and IB switched off by a launcher's exports
     "env.hip_launch_blocking": ({"env": {"HIP_LAUNCH_BLOCKING": "1"}}, {"env": {"HIP_LAUNCH_BLOCKING": "0"}}),

@@ -123,6 +123,10 @@ class Launch:
     unread_sources: list[str] = field(default_factory=list)
     # exported names whose value is their own `${X:-literal}` default (launcher_text.Line.env_defaults)
     env_defaults: list[str] = field(default_factory=list)
+    # why the line runs on the CPU, not on a GPU (`CUDA_VISIBLE_DEVICES=""`, accelerate `--cpu` or `use_cpu: true`:
+    # `cpu_reason`): a debug run, never chosen over a GPU launch line (`launchers._find_launch`); "" otherwise
+    cpu: str = ""
+    demoted: str = ""  # why the line is not the GPU run's, a CPU or a placeholder line (`launch_demote.demotion`); "" otherwise
     # the Markdown code block ("README.md line 335") that also launches the config, over which this launch script was
     # read (launchers.over_readme_note); "" when none was passed over
     over_readme: str = ""
@@ -182,6 +186,21 @@ def visible_devices(env: dict[str, str]) -> tuple[int, str] | None:
     return None
 
 
+# accelerate v1.14.0: `--cpu` (commands/launch.py:174) and a config file's `use_cpu` (commands/config/config_args.py:80,120-121,
+# default False; copied onto the arguments at commands/launch.py:1272-1277) set ACCELERATE_USE_CPU (utils/launch.py:133), on
+# which AcceleratorState runs on the CPU (state.py:913)
+ACCELERATE_CPU_AT = "accelerate v1.14.0 commands/launch.py:174,1272-1277, commands/config/config_args.py:80, utils/launch.py:133, state.py:913"
+
+
+def hidden_gpus(env: dict[str, str]) -> str:
+    """`CUDA_VISIBLE_DEVICES=""` (or HIP/ROCR) in the line's environment: the process sees no GPU and runs on the CPU;
+    the assignment as written, "" where none hides every GPU."""
+    for name in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES"):
+        if name in env and not env[name].strip().strip("\"'"):
+            return f'{name}=""'
+    return ""
+
+
 def short_command(tokens: tuple[str, ...]) -> str:
     text = " ".join(t for t in tokens if not re.match(r"^[A-Za-z_]\w*=", t) or "VISIBLE" in t or "NNODES" in t or "NPROC" in t or "TORCHRUN" in t)
     text = redact(text)  # before it is cut: a cut token or URL password no longer looks like one
@@ -204,6 +223,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     # deepspeed with a hostfile starts its other hosts itself, over pdsh by default (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:6-9,
     # :129-130, :524 multi_node_exec when more than one host is active)
     spread = spread or (kind == "deepspeed" and bool(flags.get("hostfile") or flags.get("H")))
+    out.cpu = hidden_gpus(env)
     visible = visible_devices(env) or line.gpus  # a Modal container shows the GPUs its gpu= asks for (pylaunch.MODAL_GPU_AT)
 
     def every_gpu(why: str) -> None:
@@ -760,6 +780,9 @@ def _accelerate(
     else:
         every_gpu(ACCELERATE_ALL_AT)
     _accelerate_precision(out, flags if own is None else own, cfg, found)
+    if not out.cpu and ((own if own is not None else flags).get("cpu") == "true" or cfg.get("use_cpu") is True):
+        said = "`--cpu`" if (own if own is not None else flags).get("cpu") == "true" else f"`use_cpu: true` in {found.get('file')}"
+        out.cpu = f"accelerate {said} ({ACCELERATE_CPU_AT})"
     strategy = accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
     if found.get("shipped") or found.get("written"):
         # the lines recorded are the framework's copy's or the script's heredoc's: no edit is pointed at them

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -41,6 +42,7 @@ from typing import Any
 from ..safepath import UnsafePath, read_text, tree_of
 from ..schemas import WorkloadConfig
 from .launch_caller import caller_nodes
+from .launch_demote import CPU_RUN, MAX_PASSED_OVER, cpu_only_note, demotion, passed_over_note
 from .launch_forms import (
     commented_launch,
     deepspeed_unread,
@@ -329,6 +331,7 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
     if not config.is_relative_to(root):
         root = config.parent
     found, npu = _first_launch(config, root, roots, how)
+    found = _plain_over_demoted(found, lambda skip: _first_launch(config, root, roots, how, skip=skip)[0])
     if found is not None and not found.commented and is_markdown(found.file):
         # a README code block is an example (review11b #36 gritlm README.md:335 `torchrun --nproc_per_node 1 -m
         # training.run ... tiny-mistral`, while scripts/training/*.sh run it on 1-32 nodes of 8 GPUs, README.md:391
@@ -340,6 +343,23 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
             script.over_readme = found.where()
             return script, npu
     return found, npu
+
+
+def _plain_over_demoted(found: Launch | None, walk: Callable[[frozenset[tuple[str, int]]], Launch | None]) -> Launch | None:
+    """A CPU or placeholder launch line (`launch_demote.demotion`) loses to the first complete GPU line that launches the
+    same config (`walk` passes over the lines skipped), said in its notes; a CPU line left alone is no GPU run: None."""
+    if found is None or not found.demoted:
+        return found
+    skip = {(found.file, found.line)}
+    for _ in range(MAX_PASSED_OVER):
+        other = walk(frozenset(skip))
+        if other is None:
+            break
+        if not other.demoted:
+            other.notes.insert(0, passed_over_note(found.where(), found.demoted, other.where()))
+            return other
+        skip.add((other.file, other.line))
+    return None if found.cpu else found
 
 
 def is_markdown(file: str) -> bool:
@@ -355,9 +375,11 @@ def over_readme_note(readme: str, script: str) -> str:
     )
 
 
-def _first_launch(config: Path, root: Path, roots: list[Path], how: str, scripts_only: bool = False) -> tuple[Launch | None, tuple[str, ...]]:
+def _first_launch(
+    config: Path, root: Path, roots: list[Path], how: str, scripts_only: bool = False, skip: frozenset[tuple[str, int]] = frozenset()
+) -> tuple[Launch | None, tuple[str, ...]]:
     """`_find_launch`'s walk: the first launch line that names the config; with `scripts_only`, in a shell/slurm script
-    (`launch_walk.launcher_rank` 0) only."""
+    (`launch_walk.launcher_rank` 0) only; lines at `skip` (launcher's real path, line) passed over."""
     registered = tune_registry_name(config, root)  # `tune run R --config NAME` in a torchtune fork (AGENT_SFT_FEATURES.md:84, 8a #6)
     npu: list[str] = []  # launch lines of README blocks for Ascend NPUs that name the config, set aside
     for folder, path in launcher_candidates(config, root):
@@ -372,6 +394,8 @@ def _first_launch(config: Path, root: Path, roots: list[Path], how: str, scripts
         # lines read whose script is not named as a training run (`count_trainer.py`), or does not train (`launch_trains`)
         passed: list[tuple[Line, str, bool]] = []  # (line, its script, True where read with ast as not training)
         for line in lf.lines:
+            if (str(lf.path), line.line) in skip:
+                continue
             modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" for m in module_files(line.tokens, i))
             by_name = names_registry_config(line.tokens, registered) or bool(
                 overridden and hydra_override(line.tokens, config, script_run(line, folder, root), root)
@@ -461,6 +485,8 @@ def _count_others(
             if other is None:
                 continue
             found.others += 1
+            if other.demoted and not found.demoted:  # a CPU or placeholder line: no other topology of the GPU run
+                continue
             if (other.nodes, other.per_node) != (found.nodes, found.per_node):
                 differ.append((is_markdown(other.file), f"{other.where()}: {other.nodes} x {other.per_node}"))
                 if branch is not None and line.branch is not None and str(lf.path) == chosen[0] and line.branch[0] == branch[0] and line.branch[1] != branch[1]:
@@ -521,6 +547,7 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
         found = plain_python_yaml(line, lf, shown)
     if found is not None:
         found.place = line.place
+        found.demoted = demotion(line, found.cpu)
         found.script = script_run(line, folder, root)
         if found.script and (
             word := next((t for t in line.tokens if t.endswith(".py") and os.path.isabs(t) and not Path(os.path.normpath(t)).is_relative_to(root)), "")
@@ -638,6 +665,8 @@ class ScriptLaunch:
     loose: list[tuple[str, int]] = field(default_factory=list)
     elsewhere: bool = False  # the line runs the script by its bare name from another checkout (`runs_elsewhere`)
     joined_at: int = 0  # Line.joined_at: from this line on, words read as the command's although the shell would not pass them
+    demoted: str = ""  # why the line is not the GPU run's (`launch_demote.demotion`): a complete line later wins over it
+    cpu: bool = False  # the line runs on the CPU (a debug run): alone, its words are not read (`find_script_launch`)
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -681,7 +710,17 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
             over.others = found.others
             over.notes.insert(0, over_readme_note(found.where(), over.where()))
             return over
+    if found is not None and found.cpu:  # only CPU/debug lines run it: its words are the script's only values, said
+        found.notes.insert(0, cpu_only_note(found.where(), found.demoted))
     return found
+
+
+def _line_cpu(line: Line, lf: LauncherFile, shown: str, roots: list[Path], root: Path) -> str:
+    """`Launch.cpu` of a line that runs a script: its accelerate config's `use_cpu: true` too (read_launch)."""
+    if line.place:
+        return ""
+    got = read_launch(line, lf, shown, roots, root)
+    return got.cpu if got is not None else ""
 
 
 def _script_lines(
@@ -724,18 +763,21 @@ def _script_lines(
             if naming is not None and not names_config(line.tokens[at + 1 :], naming, folder, root, line.cwd):
                 continue
             preferred = prefer is not None and prefer == (str(lf.path), line.line, line.place)
-            if collect is None and found is not None and not (preferred and (found.file, found.line, found.place) != prefer):
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            why = demotion(line, _line_cpu(line, lf, shown, roots, root))
+            over = found is not None and bool(found.demoted) and not why  # a complete GPU line over a CPU/placeholder one
+            if collect is None and found is not None and not (preferred and (found.file, found.line, found.place) != prefer) and not over:
                 found.others += 1
                 continue
             others = found.others + 1 if found is not None else 0
+            passed = passed_over_note(found.where(), found.demoted, f"{shown} line {line.line}") if found is not None and over else ""
             try:
                 limit = NOTEBOOK_BYTES if lf.path.suffix.lower() == ".ipynb" else MAX_BYTES
                 text_lines = read_text(lf.path, roots=roots, limit=limit).splitlines()
             except UnsafePath:
                 text_lines = []
-            passed, loose = read_words(line.tokens[at + 1 :])
-            flags = [(f, v, _physical_line(text_lines, line.line, f)) for f, v in passed]
-            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            words, loose = read_words(line.tokens[at + 1 :])
+            flags = [(f, v, _physical_line(text_lines, line.line, f)) for f, v in words]
             first = line.tokens[at + 1] if at + 1 < len(line.tokens) else ""
             files = [first] if first.endswith((".json", ".yaml", ".yml")) and not first.startswith("-") else []
             positional: list[tuple[str, int]] = []
@@ -757,7 +799,11 @@ def _script_lines(
                 lists=flag_lists(line.tokens[at + 1 :]),
                 loose=[(w, line.line) for w in loose],
                 joined_at=line.joined_at,
+                demoted=why,
+                cpu=why.startswith(CPU_RUN),
             )
+            if passed:
+                found.notes.insert(0, passed)
             if elsewhere:
                 found.elsewhere = True
                 found.notes.insert(0, elsewhere_note(found.where(), line.tokens[at], script, root))

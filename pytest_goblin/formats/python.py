@@ -71,7 +71,7 @@ from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pymapped import grouped_texts, mapped_truncation
 from .pyscript import ENV_SET, ENV_SETDEFAULT, Location, Script
 from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
-from .pyworkload import ScriptReader, checkpoint_weights, frozen_llm, naive_split, trainer_class, unread_fields, weights_assumed
+from .pyworkload import ScriptReader, checkpoint_weights, frozen_llm, naive_split, one_process_gpus, trainer_class, unread_fields, weights_assumed
 from .semantics import pure_half_precision
 
 if TYPE_CHECKING:
@@ -779,6 +779,7 @@ class PythonAdapter(HFTrainerAdapter):
             if own is not None:
                 _pack_length_unread(r, own)
         naive_split(r, script, path)
+        one_process_gpus(r, script, path)
         if script.debug_modes:
             r.values["debug_modes"] = [what for what, _ in script.debug_modes]
             r.sources["debug_modes"] = FieldSource(file=str(path), key=None, line=script.debug_modes[0][1], explicit=True, note=script.debug_modes[0][0])

@@ -69,6 +69,53 @@ def naive_split_gpus(w: WorkloadConfig) -> int | None:
     return len(m.group(1).split(",")) if m else None
 
 
+# torch 2.13.0 torch/cuda/__init__.py:860-888 (_parse_visible_devices on ROCm: ROCR_VISIBLE_DEVICES, then HIP_VISIBLE_DEVICES,
+# CUDA_VISIBLE_DEVICES only when neither is set): the first set of these is the one the process sees
+VISIBLE_ORDER = ("ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES")
+_DEVICE_LIST = re.compile(r"\d{1,3}(?:,\d{1,3}){0,63}")
+
+
+def script_visible(script: Script) -> tuple[str, int, int] | None:
+    """The GPUs the script itself makes visible (`os.environ["HIP_VISIBLE_DEVICES"] = "0"`, set for certain: `Script.env_at`,
+    over anything its launcher exports, review14a #10 BrandLLM finetune_mi300x.py:22): (assignment, count, line); None."""
+    for name in VISIBLE_ORDER:
+        value, at = script.env.get(name), script.env_at.get(name)
+        if at is None or at[1] != "set" or value is None:
+            continue
+        if _DEVICE_LIST.fullmatch(value.strip()):
+            return f"{name}={value.strip()}", value.count(",") + 1, at[0]
+        return None  # set to something else (a variable, ""): the count is not known
+    return None
+
+
+def one_process_gpus(r: ScriptReader, script: Script, path: Path) -> None:
+    """`python train.py` (one process, no launcher) where the launch line or the script itself makes several GPUs visible
+    by an explicit list (blind review 14b #22 SchemaReinforcementLearning scripts/train_sft.sh:1,3): the source
+    `one_process_gpus` (key: the assignment) that `rules.facts` reads as `derived.one_process_visible_gpus`. Nothing
+    where the count is not stated (never an assumed node), nor where the model's load spreads over them (`naive_split`)."""
+    if script.device_map is not None or r.values.get("world_size", 1) != 1:
+        return
+    from .launchers import find_launch
+
+    launched = find_launch(path)
+    if launched is None or not launched.interpreter:
+        return
+    own = script_visible(script)
+    if own is not None:
+        text, n, file, line = own[0], own[1], str(path), own[2]
+    elif launched.visible and _DEVICE_LIST.fullmatch(launched.visible.partition("=")[2]):
+        text, n, file, line = launched.visible, launched.visible.count(",") + 1, launched.file, launched.line
+        name = launched.visible.partition("=")[0]
+        line = next((at for var, _, f, at, _ in launched.env if var == name and f == launched.file), line)  # the `export` line
+    else:
+        return
+    if n < 2:
+        return
+    word = next((t for t in launched.command.split() if "=" not in t), "python")
+    note = f"{launched.where()} runs it with `{word}`: one process, no torchrun, accelerate or deepspeed"
+    r.sources["one_process_gpus"] = FieldSource(file=file, key=text, line=line, explicit=True, note=note)
+
+
 def naive_split(r: ScriptReader, script: Script, path: Path) -> None:
     """One process (`python train.py`) whose model load spreads the layers over every visible GPU: naive model
     parallelism (review4 #23/#25 MedicalGPT: `CUDA_VISIBLE_DEVICES=0,1 python3 training/dpo_training.py`, device_map
@@ -82,6 +129,13 @@ def naive_split(r: ScriptReader, script: Script, path: Path) -> None:
     value, loc = script.device_map
     shown = f'"{value}"' if isinstance(value, str) else "a dict over several GPUs"
     where = f"{Path(loc.file).name if loc.file else path.name} line {loc.line}"
+    own = script_visible(script)
+    if own is not None and own[1] < 2:  # the script shows itself one GPU: nothing to split over (review14a #10)
+        r.notes.append(
+            f"device_map={shown} ({where}) keeps the model on one GPU: the script sets {own[0]} itself (line {own[2]}), "
+            "so the process sees one GPU whatever its launcher exports"
+        )
+        return
     ws = r.sources.get("world_size")
     if launched is None and (ws is None or not ws.explicit):
         # review13b #24: amd/playbooks train_lora.py:129-133, run by a README Python block's `subprocess.run([sys.executable,
@@ -97,14 +151,16 @@ def naive_split(r: ScriptReader, script: Script, path: Path) -> None:
     word = next((t for t in launched.command.split() if "=" not in t), "python")
     run = f"{launched.where()} runs it with `{word}`, no torchrun, accelerate or deepspeed"
     r.sources["device_map"] = FieldSource(file=loc.file or str(path), key=f"device_map={shown}", line=loc.line, explicit=True, note=DEVICE_MAP_AT)
-    if launched.visible:
-        n = int(launched.visible.count(",")) + 1
+    visible = own[0] if own is not None else launched.visible
+    if visible:
+        n = int(visible.count(",")) + 1
         if n < 2:
             return
-        r.sources["visible_gpus"] = FieldSource(file=launched.file, key=launched.visible, line=launched.line, explicit=True, note=run)
+        at = (str(path), own[2]) if own is not None else (launched.file, launched.line)
+        r.sources["visible_gpus"] = FieldSource(file=at[0], key=visible, line=at[1], explicit=True, note=run)
         r.notes.append(
             f"one process splits the model over {n} GPUs: device_map={shown} ({where}) places whole layers on the {n} GPUs "
-            f"{launched.visible} makes visible and {run}; naive model parallelism: the layers run one GPU at a time, each GPU idle "
+            f"{visible} makes visible and {run}; naive model parallelism: the layers run one GPU at a time, each GPU idle "
             f"about {n - 1}/{n} of the step; read as world size 1 at one GPU's throughput, the memory shown is the whole process's, "
             f"which the split spreads at about 1/{n} per GPU ({DEVICE_MAP_AT})"
         )

@@ -49,7 +49,16 @@ def vllm_device_gpu(r: Reader) -> None:
     if got is None:
         return
     index, how, at = got
-    if index >= world:
+    seen = launch_visible(r.path)
+    if index >= world and seen is not None and index >= seen[0]:
+        # the launch line's explicit list bounds the GPUs the job has (blind review 14b #32 cppo-fnd
+        # scripts/CPPO_fnd_vllm_server.sh:3 `CUDA_VISIBLE_DEVICES=0,1,2` with --num_processes=3)
+        said = (
+            f"{seen[1]} makes {seen[0]} GPUs visible, the {world} training processes': vLLM's cuda:{index} ({how}) is past them, "
+            f"where the release's GRPOTrainer raises ('The requested device for vllm ... is not available', {RAISE_CITE}); a vLLM "
+            "server the job reaches outside these GPUs is not counted"
+        )
+    elif index >= world:
         said = f"the job uses {world + 1} GPUs: {world} training processes + 1 vLLM GPU ({how}); {at}"
     else:
         said = f"vLLM shares training GPU cuda:{index} with that GPU's training process ({how}; {SHARED_CITE}); {at}"
@@ -57,6 +66,27 @@ def vllm_device_gpu(r: Reader) -> None:
     if not any(n.startswith(TOPOLOGY) for n in r.notes):
         r.notes.append(said)
     src.note = f"{src.note}; {said}" if src.note else said
+
+
+RAISE_CITE = "trl v0.15.0 trl/trainer/grpo_trainer.py:381-387 (a vLLM device index at or past torch.cuda.device_count())"
+
+
+def launch_visible(path: str) -> tuple[int, str] | None:
+    """The GPUs the config's launch line makes visible by an explicit list (`CUDA_VISIBLE_DEVICES=0,1,2`, or HIP/ROCR, as
+    `launch_line.visible_devices` reads them), with the assignment and where it is set; None where it sets none."""
+    from .launch_line import visible_devices
+    from .launchers import find_launch
+
+    launched = find_launch(path)
+    if launched is None:
+        return None
+    env = {name: value for name, value, _, _, known in launched.env if known}
+    got = visible_devices(env)
+    if got is None:
+        return None
+    name = got[1].partition("=")[0]
+    at = next((f"{launched.shown if f == launched.file else f} line {n}" for var, _, f, n, _ in launched.env if var == name), launched.where())
+    return got[0], f"{got[1]} ({at})"
 
 
 def placement(framework: str | None, path: str, text: str, raw: Callable[[str], tuple[bool, Any, int | str | None]], world: int) -> tuple[int, str, str] | None:
