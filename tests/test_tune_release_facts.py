@@ -107,6 +107,9 @@ def test_an_unknown_release_is_said_assumed(tmp_path: Path) -> None:
     path = _repo(tmp_path, NEW, files={"requirements.txt": "torchtune @ git+https://github.com/someone/torchtune@abc1234\n"})
     w = load_config(path).workload
     said = " ".join(w.notes)
-    assert "the release the recipe runs on (" not in said
-    assert "assumed, the release the recipe runs on is not known from its pin" in said
-    assert "(assumed)" in str(w.sources["strategy"].note)
+    assert "the release the recipe runs on" not in said
+    assert (
+        "assumed torchtune 0.6.1: the pin names no release goblin can tell (torchtune @ commit abc1234 (a git pin, release unknown), requirements.txt:1)"
+        in said
+    )
+    assert "at assumed torchtune 0.6.1 (" in str(w.sources["strategy"].note)

@@ -43,7 +43,7 @@ def _sharding_said(r: Reader, recipe: str, file: str) -> str:
         return f"torchtune recipe {recipe} shards the model with FSDP ({file}; registry supports_distributed)"
     fsdp, at = got
     how = "FSDP1 (FullyShardedDataParallel)" if fsdp == 1 else "FSDP2 (shard_model over fully_shard)"
-    return f"torchtune recipe {recipe} shards with {how} at torchtune {version}{' (assumed)' if assumed else ''} ({at})"
+    return f"torchtune recipe {recipe} shards with {how} at {'assumed ' if assumed else ''}torchtune {version} ({at})"
 
 
 def _run_release(r: Reader) -> tuple[str, bool]:
@@ -63,7 +63,7 @@ def release_said(version: str, assumed: bool, spec: str, where: str, whose: str 
     """The note naming the torchtune release a config is read at: "the release ... runs on" only for a release a pin
     states; a release goblin could not tell (a fork's commit, a git pin) is said assumed (review14a #6/#7)."""
     if assumed:
-        return f"torchtune {version}: assumed, the release {whose} runs on is not known from its pin ({spec}, {where}); its keys and defaults are read at {version}"
+        return f"assumed torchtune {version}: the pin names no release goblin can tell ({spec}, {where}), so {whose}'s keys and defaults are read at {version}"
     return f"torchtune {version}: the release {whose} runs on ({spec}, {where})"
 
 
