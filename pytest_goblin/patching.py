@@ -449,6 +449,11 @@ def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, st
     out: dict[str, str] = {}
     from .formats.base import IN_CODE, set_elsewhere
 
+    recipe = None
+    if loaded.adapter.name == "torchtune":
+        from .formats.torchtune import run_recipe
+
+        recipe = run_recipe(str(loaded.path), loaded.text)
     for f, v in fields.items():
         if (why := set_elsewhere(loaded.workload, f)) is not None and IN_CODE in why:
             out[f] = why  # the script's code sets it over the file after parsing it: an edit here would change nothing
@@ -460,7 +465,7 @@ def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, st
         if not writes:
             continue
         writes = {loaded.adapter.framework_key(k): w for k, w in writes.items()}
-        bad = check_writes(loaded.adapter.name, str(loaded.path), loaded.text, keys_of if isinstance(keys_of, dict) else data, writes, declared)
+        bad = check_writes(loaded.adapter.name, str(loaded.path), loaded.text, keys_of if isinstance(keys_of, dict) else data, writes, declared, recipe)
         if bad:
             out[f] = "; ".join(bad.values())
     return out

@@ -33,6 +33,40 @@ RECIPE_KEYS = {
 _DTYPES = {"bf16": "bf16", "bfloat16": "bf16", "fp32": "fp32", "float32": "fp32", "fp16": "fp16", "float16": "fp16"}
 
 
+def _sharding_said(r: Reader, recipe: str, file: str) -> str:
+    """How the distributed recipe shards, at the release it runs on (the repository's torchtune pin, else goblin's
+    tables): FSDP1's FullyShardedDataParallel wrapper up to 0.2.1, torchtune's shard_model over FSDP2's fully_shard
+    from 0.3 (frameworks/tune_sharding.json, read from pytorch/torchtune's tags)."""
+    version, assumed = _run_release(r)
+    got = tables.tune_sharding(recipe, version)
+    if got is None:
+        return f"torchtune recipe {recipe} shards the model with FSDP ({file}; registry supports_distributed)"
+    fsdp, at = got
+    how = "FSDP1 (FullyShardedDataParallel)" if fsdp == 1 else "FSDP2 (shard_model over fully_shard)"
+    return f"torchtune recipe {recipe} shards with {how} at {'assumed ' if assumed else ''}torchtune {version} ({at})"
+
+
+def _run_release(r: Reader) -> tuple[str, bool]:
+    """The torchtune release the config runs on and whether it is assumed: no pin, a git or vendored pin whose release
+    is unknown, or a range that lets pip install a release newer than goblin read (frameworks/history.run_version)."""
+    from ..frameworks.history import run_version
+    from ..frameworks.pins import pins
+
+    pin = pins(r.path, r.text).get("torchtune")
+    run = run_version("torchtune", pin) if pin is not None else None
+    if run is None:
+        return str(tables.table("torchtune")["version"]), True
+    return run.version, run.assumed
+
+
+def release_said(version: str, assumed: bool, spec: str, where: str, whose: str = "the recipe") -> str:
+    """The note naming the torchtune release a config is read at: "the release ... runs on" only for a release a pin
+    states; a release goblin could not tell (a fork's commit, a git pin) is said assumed (review14a #6/#7)."""
+    if assumed:
+        return f"assumed torchtune {version}: the pin names no release goblin can tell ({spec}, {where}), so {whose}'s keys and defaults are read at {version}"
+    return f"torchtune {version}: the release {whose} runs on ({spec}, {where})"
+
+
 def _component(node: Any) -> str | None:
     if isinstance(node, dict):
         value = node.get("_component_")
@@ -468,7 +502,7 @@ class TorchtuneAdapter(Adapter):
             self._at_pinned_release(r, recipe)
         path = r.path.rsplit("/", 1)[-1]
         if info is not None and info.get("distributed"):
-            r.default("strategy", "fsdp", f"torchtune recipe {recipe} shards with FSDP2 ({info['file']}; registry supports_distributed)")
+            r.default("strategy", "fsdp", _sharding_said(r, str(recipe), str(info["file"])))
         elif (
             info is None
             and own_file is None
@@ -733,7 +767,7 @@ class TorchtuneAdapter(Adapter):
         if version is not None:
             pin = found["torchtune"]
             r.framework = f"torchtune {version} ({named})"
-            r.notes.append(f"torchtune {version}: the release the repository's recipe runs on ({pin.spec}, {pin.where})")
+            r.notes.append(release_said(version, _run_release(r)[1], pin.spec, pin.where, "the repository's recipe"))
 
     def _at_pinned_release(self, r: Reader, recipe: str) -> None:
         """The repository pins another torchtune: a key its recipe does not read there does nothing (the
@@ -749,7 +783,7 @@ class TorchtuneAdapter(Adapter):
             return
         pin = pinned_pins["torchtune"]
         r.framework = f"torchtune {version} ({recipe})"
-        r.notes.append(f"torchtune {version}: the release the recipe runs on ({pin.spec}, {pin.where})")
+        r.notes.append(release_said(version, _run_release(r)[1], pin.spec, pin.where))
         for field, key in RECIPE_KEYS.items():
             src = r.sources.get(field)
             if src is None or not src.explicit or not r.values.get(field):
@@ -893,3 +927,13 @@ def _with_vision(w: WorkloadConfig, data: Any, path: str, text: str) -> Workload
         f"max_seq_len, and images add no tokens to it but one `<|image|>` each ({tower.source})"
     )
     return w.model_copy(update={"vision": tower, "notes": [*w.notes, note]})
+
+
+def run_recipe(path: str, text: str) -> str | None:
+    """The registry recipe the config runs with, resolved as the reader does: its comment or file name, over which the
+    repository's live `tune run` line wins (TorchtuneAdapter._launched_recipe). The edit check judges a key against it
+    (frameworks.check_writes), so an edit the launched recipe's release does not read is not offered (review14a #8)."""
+    r = Reader(path, None)
+    r.text = text
+    recipe, how = torchtune_recipe(path, text)
+    return TorchtuneAdapter._launched_recipe(r, recipe, how)[0]

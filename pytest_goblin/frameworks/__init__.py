@@ -453,8 +453,9 @@ def _interaction_rejects(fmt: str, data: Any, key: str, value: Any, declared: st
     return None
 
 
-def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, Any], declared: str | None = None) -> dict[str, str]:
-    """key -> why it must not be written, for every write that fails validation."""
+def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, Any], declared: str | None = None, recipe: str | None = None) -> dict[str, str]:
+    """key -> why it must not be written, for every write that fails validation. `recipe`: the torchtune recipe the
+    repository's launch line runs the config with (formats.torchtune.run_recipe), over the config's own comment."""
     bad: dict[str, str] = {}
     for key, value in writes.items():
         if fmt == "torchtune":
@@ -475,7 +476,7 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
         else:
             why = None
         if not why and fmt in ("torchtune", "llamafactory", "axolotl") and path:
-            why = _pinned_release_lacks(fmt, path, text, key, data)
+            why = _pinned_release_lacks(fmt, path, text, key, data, recipe)
         if not why and fmt in ("hf-trainer", "python") and key == "attn_implementation" and path:
             why = _attention_too_old(path, text)
         if why:
@@ -504,13 +505,13 @@ def _attention_too_old(path: str, text: str) -> str | None:
     )
 
 
-def _pinned_release_lacks(fmt: str, path: str, text: str, key: str, data: Any = None) -> str | None:
+def _pinned_release_lacks(fmt: str, path: str, text: str, key: str, data: Any = None, launched: str | None = None) -> str | None:
     """An edit whose key the pinned torchtune recipe / LLaMA-Factory / Axolotl release does not have
     (frameworks/releases.py; nothing without a pin of that framework)."""
     from .pins import pins
     from .releases import edit_too_old
 
-    recipe = torchtune_recipe(path, text)[0] if fmt == "torchtune" else None
+    recipe = (launched or torchtune_recipe(path, text)[0]) if fmt == "torchtune" else None
     if fmt == "torchtune" and "." not in key:
         if (why := _own_recipe_lacks(path, text, key, pins(path, text))) is not None:
             return why

@@ -107,13 +107,21 @@ def recipe_reads(recipe: str, key: str, version: str) -> bool | None:
     return present("torchtune", f"recipe:{recipe}", key, version)
 
 
+# How edit_too_old says a torchtune recipe at the release it runs on does not read an edit's key: such an edit is not
+# offered (rules._UNACTIONABLE: "never reads"), and the audit says why in a note (tools/audit_tools.propose_patch)
+RECIPE_NEVER_READS = "the recipe at that release never reads"
+
+
 def edit_too_old(fmt: str, key: str, pins: dict[str, Pin], recipe: str | None = None, data: Any = None) -> str | None:
     """Why an edit writing `key` does nothing or stops the run at the pinned release (None: fine or not known)."""
     top = key.split(".", 1)[0]
     if fmt == "torchtune":
         version = pinned("torchtune", pins)
         if version and recipe and "." not in key and ever("torchtune", f"recipe:{recipe}", top) and recipe_reads(recipe, top, version) is False:
-            return f"torchtune {version} ({pins['torchtune'].spec}, {pins['torchtune'].where}): {change('torchtune', f'recipe:{recipe}', top, version)}, so `{top}` would do nothing"
+            why = change("torchtune", f"recipe:{recipe}", top, version).replace(f"recipe:{recipe}", f"recipe {recipe}", 1)
+            return (
+                f"torchtune {version} ({pins['torchtune'].spec}, {pins['torchtune'].where}): {RECIPE_NEVER_READS} `{top}` ({why}), so the edit would do nothing"
+            )
         if version and "." in key and isinstance(data, dict):
             parent, _, arg = key.rpartition(".")
             node: Any = data

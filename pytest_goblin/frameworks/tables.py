@@ -244,6 +244,21 @@ def recipe_for_config(rel_path: str) -> str | None:
     return None
 
 
+def tune_sharding(recipe: str, version: str) -> tuple[int, str] | None:
+    """How torchtune's registry recipe `recipe` shards the model at release `version` (tune_sharding.json,
+    scripts/gen_tune_sharding.py, read from pytorch/torchtune's tags): (1, "recipes/x.py:23,415@v0.2.1") for FSDP1's
+    FullyShardedDataParallel wrapper, (2, "recipes/x.py:479@v0.6.1") for torchtune's shard_model over FSDP2's
+    fully_shard; None for a release or recipe the table does not hold."""
+    rel = optional_table("tune_sharding.json").get("releases", {}).get(version) or {}
+    got = (rel.get("recipes") or {}).get(recipe)
+    if not isinstance(got, dict) or got.get("fsdp") not in (1, 2):
+        return None
+    at = str(got.get("at", ""))
+    if got["fsdp"] == 2 and rel.get("fully_shard"):
+        at += f" -> {rel['fully_shard']}"
+    return int(got["fsdp"]), at
+
+
 def tune_stock_header(config: str, count: int) -> str | None:
     """Where torchtune's stock config `config` (`llama3/8B_lora`, with or without `.yaml`) states `--nproc_per_node
     count` in its header comment, at some release (tune_headers.json, scripts/gen_tune_headers.py): "torchtune 0.6.1

@@ -310,6 +310,26 @@ def _edits_other_files(ctx: AuditContext) -> bool:
     return ctx.runner.name != "command"
 
 
+def _release_notes(ctx: AuditContext, w: WorkloadConfig, chosen: list[Rule], patch: Patch) -> None:
+    """A rule whose edit writes a key the torchtune recipe does not read at the release it runs on is not offered
+    (rules.unactionable): the note says so, with the config's own value of the field where it sets one that does
+    nothing there (review14a #8/#9: `compile` at torchtune 0.2.1)."""
+    from ..frameworks.releases import RECIPE_NEVER_READS
+
+    for rule in chosen:
+        why = patch.skipped.get(rule.id, "")
+        if RECIPE_NEVER_READS not in why:
+            continue
+        dead = [
+            src.note.split(" does nothing at ", 1)[0] + " does nothing there either"
+            for f in rule.transform.set
+            if (src := w.sources.get(f)) is not None and src.note and " does nothing at " in src.note
+        ]
+        note = f"{rule.id}: not offered: {why}" + (f"; the config's {', '.join(dead)}" if dead else "")
+        if note not in ctx.notes:
+            ctx.notes.append(note)
+
+
 def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     w = _workload(ctx)
     assert ctx.loaded is not None
@@ -339,6 +359,7 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
                 note = f"{rid}: {why}"
                 if note not in ctx.notes:
                     ctx.notes.append(note)
+    _release_notes(ctx, w, chosen, patch)
     for rid, contribution in dropped.items():
         patch.skipped[rid] = f"attribution: measured contribution {contribution:.3f}x, below the {KEEP_THRESHOLD:.2f}x keep threshold"
     for rid in unknown:
