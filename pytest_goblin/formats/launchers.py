@@ -328,6 +328,10 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
     roots, root, how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
+    if config.suffix.lower() in (".sh", ".bash", ".slurm", ".sbatch"):
+        own = _flags_launch(config, root, roots)  # a LLaMA-Factory run given as this launcher's flags (formats/lf_flags.py)
+        if own is not None:
+            return own, ()
     found, npu = _first_launch(config, root, roots, how)
     if found is not None and not found.commented and is_markdown(found.file):
         # a README code block is an example (review11b #36 gritlm README.md:335 `torchrun --nproc_per_node 1 -m
@@ -340,6 +344,18 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
             script.over_readme = found.where()
             return script, npu
     return found, npu
+
+
+def _flags_launch(launcher: Path, root: Path, roots: list[Path]) -> Launch | None:
+    """The launch line of a launcher audited as the LLaMA-Factory run its flags make (formats/lf_flags.py): that line
+    itself, read as any launch line is (its GPUs, exports and launcher words)."""
+    from .lf_flags import flags_line
+
+    lf = read_launcher(launcher, roots)
+    got = flags_line(lf, launcher.parent, root) if lf is not None else None
+    if lf is None or got is None:
+        return None
+    return read_launch(got[0], lf, shown_path(launcher, root), roots, root)
 
 
 def is_markdown(file: str) -> bool:
