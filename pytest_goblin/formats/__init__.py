@@ -131,7 +131,8 @@ def _parse(path: Path, text: str) -> tuple[Any, Adapter, list[str]]:
     from .launch_target import is_shell_launcher
 
     if is_shell_launcher(path):
-        from .lf_flags import LlamaFactoryFlagsAdapter, flags_document
+        from .lf_flags import flags_document
+        from .lf_flags_read import LlamaFactoryFlagsAdapter
 
         doc = flags_document(path, text)  # a LLaMA-Factory run given as the launcher's flags alone
         return doc.data, LlamaFactoryFlagsAdapter().with_document(doc), []
