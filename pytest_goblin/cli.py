@@ -59,7 +59,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
             status = 1
             continue
         loaded = checked.loaded
-        if checked.target is not None:
+        if checked.target is not None and checked.target == checked.launcher:  # formats/lf_flags.py
+            print(one_line(redact(f"{path}: launches LLaMA-Factory on the flags of its launch line, read as its config")))
+        elif checked.target is not None:
             print(one_line(redact(f"{path}: launches {display_path(checked.target, Path.cwd())}")))
         w = with_world_size(loaded.workload, world, "--world-size")
         known = w.model.inferred or "known shape"

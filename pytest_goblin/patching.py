@@ -401,6 +401,8 @@ def _build(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str,
 
 # the word a launch line passes, as a reader quotes it in a skip reason: "`--flag value` is passed by run.sh line 9: ..."
 _PASSED = re.compile(r"`(-{1,2}[A-Za-z0-9_.-]+)(?: ([^`\n]*))?` is passed by ")
+# a LLaMA-Factory flags run's change of flags the line does not pass with one value (lf_flags.LlamaFactoryFlagsAdapter._reason)
+_FLAGS_SET = re.compile(r"set `--")
 # a boolean passed as a word: HfArgumentParser reads it with string_to_bool (transformers 5.25.0 hf_argparser.py:36-46,
 # :209-217, type=string_to_bool with nargs="?"), fire as a Python literal (pycommand._fire_parse): the same word with the
 # other value, in the case it was written, is read back the same way
@@ -413,9 +415,11 @@ def launch_change(loaded: LoadedConfig, field: str, fields: dict[str, Any], chos
     value). Another reason, or a value that is not one word (a flag's True/False), is returned as it is."""
     value = fields.get(field)
     found = _PASSED.match(why)
+    w = loaded.workload
+    if why.endswith(IN_LAUNCH_LINE) and found is None and _FLAGS_SET.match(why):
+        return why + _same_rule(loaded, field, fields, chosen)  # a LLaMA-Factory flags run's whole change (formats/lf_flags.py)
     if not why.endswith(IN_LAUNCH_LINE) or found is None or not isinstance(value, (bool, int, float, str)):
         return why
-    w = loaded.workload
     if isinstance(value, bool):
         old = found.group(2) or ""
         if old not in _BOOL_WORDS or (old.lower() == "true") == value:
@@ -424,7 +428,12 @@ def launch_change(loaded: LoadedConfig, field: str, fields: dict[str, Any], chos
     else:
         written = loaded.adapter.writes(field, value, w, loaded.data) or {}
         word = _said(next(iter(written.values())) if len(written) == 1 else value)
-    out = f"{why} to `{found.group(1)} {word}`"
+    return f"{why} to `{found.group(1)} {word}`" + _same_rule(loaded, field, fields, chosen)
+
+
+def _same_rule(loaded: LoadedConfig, field: str, fields: dict[str, Any], chosen: dict[str, tuple[Any, str]]) -> str:
+    """ ", with `key` value (line N) (the same rule's edits)": the other edits of the rule that edits `field`."""
+    w = loaded.workload
     rid = chosen[field][1]
     rest = []
     for other in fields:
@@ -435,7 +444,7 @@ def launch_change(loaded: LoadedConfig, field: str, fields: dict[str, Any], chos
         key, shown = next(iter(keys.items())) if len(keys) == 1 else (src.key if src is not None else other, fields[other])
         at = "" if src is None or src.line is None else f" ({'line ' if src.file in (w.path, '', str(loaded.path)) else src.file + ' line '}{src.line})"
         rest.append(f"`{key}` {_said(shown)}{at}")
-    return out + (f", with {', '.join(rest)} (the same rule's edits)" if rest else "")
+    return f", with {', '.join(rest)} (the same rule's edits)" if rest else ""
 
 
 def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, str]:

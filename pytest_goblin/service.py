@@ -35,20 +35,24 @@ def screen(path: Path, roots: Sequence[Path], named: bool = False) -> str | None
 
     if is_goblin_copy(path):
         return "a patched copy goblin writes beside a config while measuring, not a config itself" if named else ""
-    from .formats.launch_target import is_shell_launcher
+    from .formats.launch_target import is_shell_launcher, walked_flags_run
 
-    if path.suffix.lower() not in candidate_suffixes() and not (named and is_shell_launcher(path)):
-        # a shell/slurm launcher is audited as the run it launches only where the user names it (check_config);
-        # met in a folder walk, the config it runs is collected itself
+    walked_shell = not named and is_shell_launcher(path)  # a folder walk's launcher: collected only as below
+    if path.suffix.lower() not in candidate_suffixes() and not (named and is_shell_launcher(path)) and not walked_shell:
+        # a shell/slurm launcher is audited as the run it launches where the user names it (check_config)
         if not named:
             return ""
         known = ", ".join(sorted(candidate_suffixes()))
         return f"{path.suffix or 'no'} suffix is not a config format goblin reads ({known})"
     bad = unsafe_name(path)
     if bad is not None:
-        return bad
+        return "" if walked_shell else bad
     if not within(path, roots):  # a symlinked file, or one under a symlinked folder, leading out
-        return "a symlink (or under one) to a file outside the audited paths; not followed"
+        return "" if walked_shell else "a symlink (or under one) to a file outside the audited paths; not followed"
+    if walked_shell and not walked_flags_run(path):
+        # met in a folder walk, the config a launcher runs is collected itself; only a LLaMA-Factory run on the
+        # launcher's flags alone, which no other file holds, is the launcher's own item (launch_target.walked_flags_run)
+        return ""
     return None
 
 

@@ -108,11 +108,11 @@ def test_pytest_goblin_collects_a_named_launcher_as_its_own_item(pytester: pytes
     assert result.ret in (0, 1)
 
 
-def test_a_llamafactory_run_on_flags_alone_is_not_collected_saying_so(tmp_path: Path) -> None:
+def test_a_llamafactory_run_on_flags_alone_is_read_as_its_config(tmp_path: Path) -> None:
     line = "#!/bin/bash\nllamafactory-cli train --stage sft --model_name_or_path Qwen/Qwen2.5-7B --per_device_train_batch_size 2\n"
     root = _tree(tmp_path, {"scripts/lf.sh": line})
     checked = check_config(root / "scripts/lf.sh")
-    assert checked.loaded is None and "command-line flags alone, with no YAML or JSON config file" in (checked.skip or "")
+    assert checked.loaded is not None and checked.loaded.workload.micro_batch_size == 2  # lfflags38 (tests/test_lf_flags.py)
 
 
 def test_a_launcher_of_a_script_outside_the_repository_names_it(tmp_path: Path) -> None:

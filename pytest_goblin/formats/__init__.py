@@ -128,6 +128,14 @@ def _parse(path: Path, text: str) -> tuple[Any, Adapter, list[str]]:
         from .python import read_script
 
         return read_script(path, text), PythonAdapter(), []
+    from .launch_target import is_shell_launcher
+
+    if is_shell_launcher(path):
+        from .lf_flags import flags_document
+        from .lf_flags_read import LlamaFactoryFlagsAdapter
+
+        doc = flags_document(path, text)  # a LLaMA-Factory run given as the launcher's flags alone
+        return doc.data, LlamaFactoryFlagsAdapter().with_document(doc), []
     repeats: list[tuple[str, int, int]] = []
     if path.suffix.lower() == ".json":
         return _parse_json(path, text)
@@ -216,7 +224,9 @@ def load_config(path: Path) -> LoadedConfig:
 
     Collection calls this once per file and hands the result to the audit (service.Checked);
     callers must not mutate it."""
-    if path.suffix.lower() not in candidate_suffixes():
+    from .launch_target import is_shell_launcher
+
+    if path.suffix.lower() not in candidate_suffixes() and not is_shell_launcher(path):
         raise NotATrainingConfig(str(path), f"{path.suffix or 'no'} suffix is not a config format goblin reads")
     if _json_too_large(path):
         raise NotATrainingConfig(str(path), "a JSON file larger than any training config (data: a dataset, a tokenizer, a vocabulary)")

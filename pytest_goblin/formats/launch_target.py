@@ -17,6 +17,7 @@ from .launch_line import short_command
 from .launch_naming import resolve_relative
 from .launch_walk import config_tree, read_launcher
 from .launcher_text import Line
+from .lf_flags import flags_of
 
 SHELL_SUFFIXES = frozenset({".sh", ".bash", ".slurm", ".sbatch"})  # a launcher goblin audits as the run it launches
 _CONFIG_WORDS = (".yaml", ".yml", ".json")  # a config file a launch line passes
@@ -26,6 +27,24 @@ _SETTINGS_FILE = re.compile(r"(?i)^--?\w*(?:deepspeed|ds_config|accelerate|fsdp)
 
 def is_shell_launcher(path: Path) -> bool:
     return path.suffix.lower() in SHELL_SUFFIXES
+
+
+def walked_flags_run(path: Path) -> bool:
+    """Whether a folder walk collects this launcher: its first launch line that runs anything goblin reads runs
+    LLaMA-Factory on its flags alone (formats/lf_flags.py), a run no other file of the walk audits. A launcher whose first
+    such line runs a config or script of the repository is not collected: that file is, as itself."""
+    absolute = Path(os.path.abspath(path))
+    real = Path(os.path.realpath(absolute))
+    roots, root, _ = config_tree(absolute)
+    if not real.is_relative_to(root):
+        root = real.parent
+    lf = read_launcher(real, roots)
+    for line in lf.lines if lf is not None else ():
+        if flags_of(line, real.parent, root) is not None:
+            return True
+        if line_targets(line, real.parent, root):
+            return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -79,13 +98,21 @@ def choose(path: Path, reads: Callable[[Path], str | None]) -> Chosen:
     chosen: tuple[Path, int] | None = None
     refused: list[str] = []
     others: list[str] = []
+    flags_at = 0  # the first line running LLaMA-Factory on its flags alone: the launcher itself is that run's config
     for line in lf.lines:
-        targets = line_targets(line, real.parent, root)
+        if flags_of(line, real.parent, root) is not None:
+            if flags_at:  # goblin reads the first such line as the launcher's config (lf_flags.flags_line)
+                if chosen is not None:
+                    others.append(f"line {line.line} (LLaMA-Factory on its flags, `{short_command(line.tokens)}`)")
+                continue
+            flags_at = line.line
+            targets = [real]
+            rel = [f"the LLaMA-Factory run its flags make (`{short_command(line.tokens)}`)"]
+        else:
+            targets = line_targets(line, real.parent, root)
+            rel = [os.path.relpath(t, root) for t in targets]
         if not targets and any(Path(t).name == "llamafactory-cli" for t in line.tokens):
-            refused.append(
-                f"line {line.line} (`{short_command(line.tokens)}`) runs LLaMA-Factory on command-line flags alone, with no YAML or JSON "
-                "config file: goblin does not read such a run yet"
-            )
+            refused.append(f"line {line.line} (`{short_command(line.tokens)}`) runs LLaMA-Factory on no config file goblin reads")
             continue
         missing = next((t for t in line.tokens if t.endswith(".py") and not t.startswith("-")), "")
         if not targets and missing:
@@ -94,7 +121,6 @@ def choose(path: Path, reads: Callable[[Path], str | None]) -> Chosen:
         if not targets:
             refused.append(f"line {line.line} (`{short_command(line.tokens)}`) runs no config file or script of the repository that goblin reads")
             continue
-        rel = [os.path.relpath(t, root) for t in targets]
         if chosen is not None:
             if chosen[0] not in targets:
                 others.append(f"line {line.line} ({', '.join(rel)})")
@@ -108,7 +134,8 @@ def choose(path: Path, reads: Callable[[Path], str | None]) -> Chosen:
     if chosen is None:
         return Chosen(real, shown, why=f"{shown}: " + "; ".join(refused[:3]) + (f"; and {len(refused) - 3} more" if len(refused) > 3 else ""))
     target, at = chosen
-    notes = [f"{shown} line {at} launches {os.path.relpath(target, root)}: audited as that run, with this launch line"]
+    what = "LLaMA-Factory on the flags of that line" if target == real else os.path.relpath(target, root)
+    notes = [f"{shown} line {at} launches {what}: audited as that run, with this launch line"]
     if others:
         notes.append(
             f"{shown} also launches other runs, not audited here (the first launch line whose config goblin reads is): {', '.join(others[:4])}"

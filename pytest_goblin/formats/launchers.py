@@ -330,6 +330,10 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
     roots, root, how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
+    if config.suffix.lower() in (".sh", ".bash", ".slurm", ".sbatch"):
+        own = _flags_launch(config, root, roots)  # a LLaMA-Factory run given as this launcher's flags (formats/lf_flags.py)
+        if own is not None:
+            return own, ()
     found, npu = _first_launch(config, root, roots, how)
     found = _plain_over_demoted(found, lambda skip: _first_launch(config, root, roots, how, skip=skip)[0])
     if found is not None and not found.commented and is_markdown(found.file):
@@ -360,6 +364,18 @@ def _plain_over_demoted(found: Launch | None, walk: Callable[[frozenset[tuple[st
             return other
         skip.add((other.file, other.line))
     return None if found.cpu else found
+
+
+def _flags_launch(launcher: Path, root: Path, roots: list[Path]) -> Launch | None:
+    """The launch line of a launcher audited as the LLaMA-Factory run its flags make (formats/lf_flags.py): that line
+    itself, read as any launch line is (its GPUs, exports and launcher words)."""
+    from .lf_flags import flags_line
+
+    lf = read_launcher(launcher, roots)
+    got = flags_line(lf, launcher.parent, root) if lf is not None else None
+    if lf is None or got is None:
+        return None
+    return read_launch(got[0], lf, shown_path(launcher, root), roots, root)
 
 
 def is_markdown(file: str) -> bool:
