@@ -329,6 +329,8 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
     if not config.is_relative_to(root):
         root = config.parent
     found, npu = _first_launch(config, root, roots, how)
+    if found is None and not npu and config.suffix == ".py":
+        found = _wrapper_launch(config)
     if found is not None and not found.commented and is_markdown(found.file):
         # a README code block is an example (review11b #36 gritlm README.md:335 `torchrun --nproc_per_node 1 -m
         # training.run ... tiny-mistral`, while scripts/training/*.sh run it on 1-32 nodes of 8 GPUs, README.md:391
@@ -340,6 +342,24 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
             script.over_readme = found.where()
             return script, npu
     return found, npu
+
+
+def _wrapper_launch(script: Path) -> Launch | None:
+    """The topology of the first launch line of a wrapper that runs this script's entry function (LLaVA-style
+    `train_mem.py`, formats/pywrapper.entry_wrappers), when no line names the script itself: the wrapper's process is
+    the script's (wrapper38, blind review 14a #16: LongVA longva/scripts/finetune.sh runs train_mem.py)."""
+    import copy
+
+    from .pycommand import MAX_WRAPPERS
+    from .pywrapper import entry_wrappers
+
+    for w in entry_wrappers(script, MAX_WRAPPERS):
+        found = find_launch(w.file)
+        if found is not None:
+            found = copy.deepcopy(found)
+            found.notes.insert(0, f"{found.where()} runs {w.shown}, which imports and calls this script's entry point: its topology is this script's")
+            return found
+    return None
 
 
 def is_markdown(file: str) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +34,65 @@ def _module_file(start: Path, module: str) -> Path | None:
     return None
 
 
+@dataclass(frozen=True)
+class Wrapped:
+    """A wrapper script's call into the module that holds the run's arguments (`wrapped_call`)."""
+
+    said: str  # `f()` of module (its file) at line N
+    shown: str  # the module's file, relative to the repository root
+    module: Path  # the module's file
+    unmodelled: tuple[str, ...] = ()  # what else the wrapper runs, which goblin does not model
+
+
 def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, str] | None:
     """(`f()` of `module` (its file) at line N, that file relative to the repository root), when the script
     calls a function it imports from a file of its repository whose text has a TrainingArguments or
     parser call (`marker`); else None."""
+    found = wrapped_module(path, text, marker)
+    return None if found is None else (found.said, found.shown)
+
+
+def _main_guard(node: ast.stmt) -> bool:
+    """`if __name__ == "__main__":`"""
+    test = node.test if isinstance(node, ast.If) else None
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
+def _quiet(node: ast.stmt) -> bool:
+    """A statement that changes nothing of the run: an import, a docstring, `pass`."""
+    if isinstance(node, ast.Import | ast.ImportFrom | ast.Pass):
+        return True
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _unmodelled(tree: ast.Module, call: ast.Call, text: str) -> tuple[str, ...]:
+    """The wrapper's statements besides its imports and the call into the module (a monkey patch such as LLaVA@c121f04's
+    `replace_llama_attn_with_flash_attn()` before `train()`), each as `code` (line N), first 6."""
+    body: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, ast.If) and _main_guard(node) and not node.orelse:
+            body.extend(node.body)
+        else:
+            body.append(node)
+    out: list[str] = []
+    for node in body:
+        if _quiet(node) or (isinstance(node, ast.Expr) and node.value is call):
+            continue
+        code = " ".join((ast.get_source_segment(text, node) or type(node).__name__).split())
+        out.append(f"`{code[:80]}{'...' if len(code) > 80 else ''}` (line {node.lineno})")
+    return tuple(out[:6]) + ((f"and {len(out) - 6} more statements",) if len(out) > 6 else ())
+
+
+def wrapped_module(path: Path, text: str, marker: re.Pattern[str]) -> Wrapped | None:
+    """The module a wrapper script calls into (`wrapped_call`), with what else the wrapper runs; None where it calls
+    none goblin finds."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -61,7 +118,7 @@ def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, s
 
         _, root, _ = config_tree(Path(os.path.abspath(path)))
         shown = os.path.relpath(found, root) if found.is_relative_to(root) else os.path.relpath(found, here)
-        return f"`{node.func.id}()` of {module} ({shown}) at line {node.lineno}", shown
+        return Wrapped(f"`{node.func.id}()` of {module} ({shown}) at line {node.lineno}", shown, found, _unmodelled(tree, node, text))
     return None
 
 
@@ -99,3 +156,70 @@ def wrapper_argument(
     value, line = values[0], found[0][1]
     said = f"`{arg.arg}={value!r}` is passed to {fn.name}() by {shown} line {line}, the wrapper the launch line runs"
     return True, value, Location(None, line, file=file, fixed=f"{said}: change it there")
+
+
+def script_wrapper(path: Path) -> Wrapped | None:
+    """`wrapped_module` of a launched `.py` file, read through safepath; None for another file or no wrapper."""
+    if path.suffix != ".py":
+        return None
+    from .pyclasses import ANY_CALL
+
+    text = text_or_empty(path, roots=tree_of(Path(os.path.abspath(path))), limit=MAX_MODULE_BYTES)
+    return wrapped_module(path, text, ANY_CALL) if text else None
+
+
+@dataclass(frozen=True)
+class EntryWrapper:
+    """A Python file that imports a script's entry function and calls it (`entry_wrappers`)."""
+
+    file: Path
+    shown: str  # relative to the repository root
+    entry: str  # the function's name in the script
+    calls: list[ast.Call]  # the wrapper's calls of it
+
+
+def entry_wrappers(script: str | Path, limit: int) -> Iterator[EntryWrapper]:
+    """The wrappers that run this script's entry function (LLaVA-style `train_mem.py`: `from smolvlm.train.train import
+    train` then `train()`): a Python file of the script's folder or its parent (at most `limit` read, through safepath;
+    nothing imported or run) that imports a name from a module whose dotted path is this file's path tail
+    (`smolvlm/train/train.py`; a bare `from train import ...` only beside it), calls it, and parses no command line of its
+    own (its words would not be the script's)."""
+    from .launch_walk import config_tree
+    from .launched import _parse
+    from .pycommand import _is_parse
+    from .pyliteral import call_name
+
+    absolute = Path(os.path.abspath(script))
+    real = Path(os.path.realpath(absolute))
+    roots, root, _how = config_tree(absolute)
+    if not real.is_relative_to(root):
+        return
+    parts = real.relative_to(root).with_suffix("").parts
+    seen = 0
+    for folder in (real.parent, real.parent.parent):
+        if not folder.is_relative_to(root):
+            break
+        try:
+            files = sorted(p for p in folder.iterdir() if p.suffix == ".py" and p.is_file() and p != real)
+        except OSError:
+            continue
+        for f in files:
+            if seen >= limit:
+                return
+            seen += 1
+            mod = _parse(f, roots, root)
+            if mod is None:
+                continue
+            names: dict[str, str] = {}  # the name the wrapper calls -> the function's name in this script
+            for n in ast.walk(mod.tree):
+                if isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+                    dotted = tuple(n.module.split("."))
+                    tail_ok = len(dotted) <= len(parts) and parts[-len(dotted) :] == dotted
+                    if tail_ok and (len(dotted) > 1 or f.parent == real.parent):
+                        names.update({a.asname or a.name: a.name for a in n.names})
+            calls = [n for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
+            entry = [c for c in calls if isinstance(c.func, ast.Name) and c.func.id in names]
+            if not entry or any(_is_parse(c) or call_name(c.func) == "add_argument" for c in calls):
+                continue
+            first = entry[0].func
+            yield EntryWrapper(f, mod.shown, names[first.id] if isinstance(first, ast.Name) else "", entry)
