@@ -56,6 +56,11 @@ ACCELERATOR_AT = "accelerate v1.0.0 src/accelerate/accelerator.py"
 # deepspeed v0.19.5 deepspeed/__init__.py:176-177 (config_params is config), :189-192 (args.deepspeed_config is the
 # config when set), :290 (add_config_arguments declares --deepspeed_config)
 INITIALIZE_AT = "deepspeed v0.19.5 deepspeed/__init__.py:176-192"
+# accelerate's DummyOptim (v0.28.0 src/accelerate/utils/deepspeed.py:225-245, a holder of params, lr and weight_decay):
+# `accelerator.prepare` with a DeepSpeed plugin hands its params to deepspeed.initialize, which builds the optimizer the
+# config's "optimizer" block names (accelerator.py:1623-1624), its "auto" lr/weight_decay from the DummyOptim (:1596-1599);
+# a config with no "optimizer" block raises ValueError (:1529-1532); the same at v1.14.0 accelerator.py:2250-2252, :2322, :2360
+DUMMY_OPTIM_AT = "accelerate v0.28.0 src/accelerate/accelerator.py:1529-1532,1596-1599,1623-1624 (v1.14.0 :2250-2252,2322,2360)"
 # torch 2.13.0 torch/utils/data/dataloader.py:258 (batch_size=1), :262 (num_workers=0), :264 (pin_memory=False)
 DATALOADER_AT = "torch 2.13.0 torch/utils/data/dataloader.py"
 _DATALOADER_LINE = {"batch_size": 258, "num_workers": 262, "pin_memory": 264}
@@ -166,12 +171,72 @@ class _Loop:
                 str(self.path),
                 f"it sets up {what} but has no backward pass (no `.backward(...)` call): not a training loop (inference, evaluation, or a Trainer subclass whose loop is the Trainer's)",
             )
+        dummy = [c for c in _calls(self.tree, "DummyOptim") if self.runs(c) is not False]
+        if not optimizer and self.initialize is None and dummy:
+            why = self._dummy_optimizer(dummy[0])
+            if why is not None:
+                raise NotATrainingConfig(str(self.path), f"it sets up {what} and calls backward (line {backward[0].lineno}), but {why}")
+            return
         if not optimizer and self.initialize is None:
             raise NotATrainingConfig(
                 str(self.path),
                 f"it sets up {what} and calls backward (line {backward[0].lineno}), but builds no optimizer goblin knows"
                 " (torch.optim.AdamW, SGD, Adafactor, bitsandbytes 8-bit, ...): whether and how it trains is not read",
             )
+
+    def _dummy_optimizer(self, call: ast.Call) -> str | None:
+        """accelerate's `DummyOptim(...)`: DeepSpeed builds the optimizer its config's "optimizer" block names (DUMMY_OPTIM_AT).
+        None where the DeepSpeed file the launch's accelerate config names has that block (semantics then reads it as
+        the optimizer, base.record_deepspeed_own); else why the loop is not read."""
+        from .deepspeed import read
+        from .launchers import find_launch
+
+        built = f"`{ast.unparse(call.func)}(...)` at line {call.lineno}"
+        launch = find_launch(self.path) if self.accelerator is not None else None
+        st = launch.strategy if launch is not None else {}
+        ds_file, base = st.get("deepspeed_config_file"), st.get("config_path") if not st.get("deepspeed_config_flag") else launch.file if launch else None
+        if st.get("strategy") != "deepspeed" or not isinstance(ds_file, str) or not isinstance(base, str):
+            where = f" ({launch.where()} runs it without a DeepSpeed config goblin reads)" if launch is not None else " (no launch line read)"
+            return (
+                f"its optimizer is {built}, a placeholder DeepSpeed replaces with the optimizer its config names ({DUMMY_OPTIM_AT}),"
+                f" and no DeepSpeed config file is named by an accelerate config of its launch{where}"
+            )
+        found, _said = read(Path(base), ds_file)
+        if not found.get("path"):
+            return f"its optimizer is {built}, built by DeepSpeed from {ds_file}, which goblin could not read"
+        if "own_optimizer" not in found:
+            return (
+                f'its optimizer is {built} and {ds_file} (named by {st.get("from") or "its accelerate config"}) has no "optimizer" block:'
+                f" accelerate's prepare raises ValueError (\"You cannot create a `DummyOptim` without specifying an optimizer in the config"
+                f' file."), so the run does not start ({DUMMY_OPTIM_AT})'
+            )
+        self.s.notes.append(
+            f"optimizer: {built} is accelerate's placeholder; DeepSpeed builds the {found.get('own_optimizer_type', 'optimizer')!s} its file"
+            f' {ds_file} names, with the DummyOptim\'s lr and weight_decay filling its "auto" values ({DUMMY_OPTIM_AT})'
+        )
+        return None
+
+    def sequence_split(self) -> None:
+        """A call inside the training loop given the process's rank and the process count (`accelerator.process_index`,
+        `accelerator.num_processes`): each process may take a part of every sequence (sequence or context parallelism:
+        LongVA@f4c8781 text_extend/text_extend_train.py:149 `prepare_seq_parallel_inputs(...)`, a zigzag ring attention
+        over all 8 processes), which the per-GPU tokens goblin projects would overstate; named, not read."""
+        if self.accelerator is None:
+            return
+        named = _bound(self.accelerator, self.parents)
+        loops = [f for f in ast.walk(self.tree) if isinstance(f, (ast.For, ast.AsyncFor, ast.While)) and _backward_in(f)]
+        for loop in loops:
+            for c in ast.walk(loop):
+                if not isinstance(c, ast.Call) or (isinstance(c.func, ast.Attribute) and _names_in([c.func.value]) & named):
+                    continue
+                given = [*c.args, *(k.value for k in c.keywords)]
+                attrs = {a.attr for a in given if isinstance(a, ast.Attribute) and _names_in([a.value]) & named}
+                if {"process_index", "num_processes"} <= attrs:
+                    self.missing.append(
+                        f"the sequence split (`{ast.unparse(c.func)[:60]}(...)` at line {c.lineno} is given the process index and count:"
+                        " each process may train on a part of every sequence (sequence or context parallelism), in code goblin does not follow)"
+                    )
+                    return
 
     # -- micro-batch ----------------------------------------------------------------------------------
     def micro_batch(self, ds: dict[str, Any]) -> None:
@@ -676,6 +741,7 @@ def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit) -> N
     loop.precision(ds)
     loop.fsdp_sharding()
     loop.optimizer()
+    loop.sequence_split()
     loop.saves()
     if loop.missing:
         raise NotATrainingConfig(
