@@ -346,12 +346,11 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
 
 def _wrapper_launch(script: Path) -> Launch | None:
     """The topology of the first launch line of a wrapper that runs this script's entry function (LLaVA-style
-    `train_mem.py`, formats/pywrapper.entry_wrappers), when no line names the script itself: the wrapper's process is
+    `train_mem.py`, formats/pyentry.entry_wrappers), when no line names the script itself: the wrapper's process is
     the script's (wrapper38, blind review 14a #16: LongVA longva/scripts/finetune.sh runs train_mem.py)."""
     import copy
 
-    from .pycommand import MAX_WRAPPERS
-    from .pywrapper import entry_wrappers
+    from .pyentry import MAX_WRAPPERS, entry_wrappers
 
     for w in entry_wrappers(script, MAX_WRAPPERS):
         found = find_launch(w.file)

@@ -20,6 +20,8 @@ from .base import IN_LAUNCH_LINE
 from .launchers import ScriptLaunch, find_script_launch
 from .pyargs import ARGPARSE_AT, HF_PARSERS, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
 from .pyclasses import CONFIG_CLASSES, HF_ARGS, LIST_FIELDS
+from .pyentry import _PARSE_CALLS, MAX_WRAPPERS
+from .pyentry import is_parse as _is_parse
 from .pyliteral import call_name, literal_value
 from .pyscript import Location, Script
 
@@ -92,21 +94,10 @@ def older_field(path: Path, text: str, config_class: str, key: str) -> tuple[boo
     return history.present(dist, config_class, key, run.version) is True, f"{dist} {run.version}: {run.how}"
 
 
-MAX_WRAPPERS = 48  # Python files read when looking for a wrapper that runs a script's entry point
-_PARSE_CALLS = frozenset({"parse_args", "parse_known_args", "parse_args_into_dataclasses", "parse_args_and_config", "parse_intermixed_args"})
 # alignment-handbook src/alignment/configs.py:91-101@227deaa H4ArgumentParser.parse(): one `.yaml` word -> parse_yaml_file;
 # a `.yaml` word then `--key=value` words -> that file with those overrides (parse_yaml_and_args, :34-89); else
 # parse_args_into_dataclasses()
 H4_PARSE_AT = "alignment-handbook src/alignment/configs.py:91-101@227deaa (H4ArgumentParser.parse)"
-
-
-def _is_parse(call: ast.AST) -> bool:
-    """A call that returns the parsed command line: argparse's / HfArgumentParser's parse methods, or
-    H4ArgumentParser's argument-less `parser.parse()` (H4_PARSE_AT)."""
-    if not isinstance(call, ast.Call):
-        return False
-    name = call_name(call.func)
-    return name in _PARSE_CALLS or (name == "parse" and isinstance(call.func, ast.Attribute) and not call.args and not call.keywords)
 
 
 def framework_aliases(tree: ast.Module) -> dict[str, str]:
@@ -258,7 +249,7 @@ class CommandLine:
         safepath; nothing imported or run) that imports a name from a module whose dotted path is this file's
         path tail (`smolvlm/train/train.py`; a bare `from train import ...` only beside it), calls it, and
         parses no command line of its own."""
-        from .pywrapper import entry_wrappers
+        from .pyentry import entry_wrappers
 
         for w in entry_wrappers(self.path, MAX_WRAPPERS):
             launch = find_script_launch(w.file)

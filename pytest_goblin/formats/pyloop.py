@@ -23,6 +23,7 @@ Nothing set by the loop is patched: each value's place says the change to make b
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotATrainingConfig
+from .pyclasses import LOOP_MARKER as LOOP_MARKER
 
 if TYPE_CHECKING:
     from .pyscript import Location, Script
@@ -38,8 +40,6 @@ if TYPE_CHECKING:
 def _name(func: ast.expr) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
-
-LOOP_MARKER = re.compile(r"\bAccelerator\s*\(|\bdeepspeed\s*\.\s*initialize\s*\(|\bFullyShardedDataParallel\b")
 
 # torch 2.13.0 torch/distributed/fsdp/fully_sharded_data_parallel.py:401 (sharding_strategy=None), :405
 # (mixed_precision=None: parameters, gradients and reduction in the parameters' own dtype), torch/distributed/fsdp/
@@ -61,6 +61,7 @@ INITIALIZE_AT = "deepspeed v0.19.5 deepspeed/__init__.py:176-192"
 # config's "optimizer" block names (accelerator.py:1623-1624), its "auto" lr/weight_decay from the DummyOptim (:1596-1599);
 # a config with no "optimizer" block raises ValueError (:1529-1532); the same at v1.14.0 accelerator.py:2250-2252, :2322, :2360
 DUMMY_OPTIM_AT = "accelerate v0.28.0 src/accelerate/accelerator.py:1529-1532,1596-1599,1623-1624 (v1.14.0 :2250-2252,2322,2360)"
+MAX_HELPERS = 16  # imported functions of the repository looked into for a loop's backward pass
 # torch 2.13.0 torch/utils/data/dataloader.py:258 (batch_size=1), :262 (num_workers=0), :264 (pin_memory=False)
 DATALOADER_AT = "torch 2.13.0 torch/utils/data/dataloader.py"
 _DATALOADER_LINE = {"batch_size": 258, "num_workers": 262, "pin_memory": 264}
@@ -141,6 +142,7 @@ class _Loop:
         self.runs, self.options, self.value_of, self.at = kit.runs, kit.options, kit.value_of, kit.location
         self.parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
         self.missing: list[str] = []
+        self.helper = ""  # where the loop's backward is when an imported function of the repository holds it
         self.launch_read = True  # set by precision() where it looks the launch line up
         runs = [c for c in _calls(tree, "Accelerator") if self.runs(c) is not False]
         self.accelerator = runs[0] if runs else None
@@ -153,6 +155,10 @@ class _Loop:
         self.fsdp = wraps[0] if wraps and self.accelerator is None and self.initialize is None else None
 
     def kind(self) -> str:
+        found = self._kind()
+        return f"{found}, its backward pass in {self.helper}" if self.helper else found
+
+    def _kind(self) -> str:
         if self.initialize is not None:
             return f"deepspeed.initialize(...) at line {self.initialize.lineno}"
         if self.fsdp is not None:
@@ -166,7 +172,14 @@ class _Loop:
         backward = [c for c in ast.walk(self.tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "backward"]
         optimizer = [c for c in ast.walk(self.tree) if isinstance(c, ast.Call) and _name(c.func) in _OPTIMIZERS]
         what = self.kind()
-        if not backward:
+        helper = self._helper_backward() if not backward else None
+        if helper is not None:
+            # the loop's backward and optimizer step in one imported function of the repository (llama-recipes
+            # src/llama_recipes/finetuning.py:271 `train(model, train_dataloader, ..., optimizer, ...)` of utils/train_utils.py)
+            self.helper = helper
+            self.s.notes.append(f"its backward pass is in {helper}, one level of import followed (nothing imported or run)")
+            what = self.kind()
+        if not backward and helper is None:
             raise NotATrainingConfig(
                 str(self.path),
                 f"it sets up {what} but has no backward pass (no `.backward(...)` call): not a training loop (inference, evaluation, or a Trainer subclass whose loop is the Trainer's)",
@@ -175,14 +188,54 @@ class _Loop:
         if not optimizer and self.initialize is None and dummy:
             why = self._dummy_optimizer(dummy[0])
             if why is not None:
-                raise NotATrainingConfig(str(self.path), f"it sets up {what} and calls backward (line {backward[0].lineno}), but {why}")
+                raise NotATrainingConfig(str(self.path), f"it sets up {what} and calls backward ({self._backward_at(backward)}), but {why}")
             return
         if not optimizer and self.initialize is None:
             raise NotATrainingConfig(
                 str(self.path),
-                f"it sets up {what} and calls backward (line {backward[0].lineno}), but builds no optimizer goblin knows"
+                f"it sets up {what} and calls backward ({self._backward_at(backward)}), but builds no optimizer goblin knows"
                 " (torch.optim.AdamW, SGD, Adafactor, bitsandbytes 8-bit, ...): whether and how it trains is not read",
             )
+
+    def _backward_at(self, backward: list[ast.Call]) -> str:
+        return f"line {backward[0].lineno}" if backward else f"in {self.helper}"
+
+    def _helper_backward(self) -> str | None:
+        """`f()` of module (file, line N) for the first function the script imports from a module of its repository and
+        calls whose own body calls `.backward(...)`: one level of import, at most MAX_HELPERS functions, each module read
+        through safepath and parsed, never imported; None where none does."""
+        from ..safepath import text_or_empty, tree_of
+        from .launch_walk import config_tree
+        from .pyentry import MAX_MODULE_BYTES, module_file
+
+        imported: dict[str, tuple[str, str]] = {}  # the name called -> (module, the function's name there)
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.update({a.asname or a.name: (node.module, a.name) for a in node.names})
+        called = [c for c in ast.walk(self.tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in imported]
+        absolute = Path(os.path.abspath(self.path))
+        _, root, _ = config_tree(absolute)
+        here, roots = Path(os.path.realpath(absolute)).parent, tree_of(absolute)
+        seen: set[str] = set()
+        for c in called:
+            assert isinstance(c.func, ast.Name)
+            if c.func.id in seen or len(seen) >= MAX_HELPERS or self.runs(c) is False:
+                continue
+            seen.add(c.func.id)
+            module, name = imported[c.func.id]
+            found = module_file(here, module)
+            if found is None or not Path(os.path.realpath(found)).is_relative_to(root):
+                continue  # not a module of the repository (a framework's, or outside the tree)
+            text = text_or_empty(found, roots=roots, limit=MAX_MODULE_BYTES)
+            try:
+                tree = ast.parse(text) if ".backward" in text else None
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = None
+            fn = next((n for n in (tree.body if tree else []) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name), None)
+            if fn is not None and _backward_in(fn):
+                shown = os.path.relpath(Path(os.path.realpath(found)), root)
+                return f"`{name}()` of {module} ({shown}:{fn.lineno}), called at line {c.lineno}"
+        return None
 
     def _dummy_optimizer(self, call: ast.Call) -> str | None:
         """accelerate's `DummyOptim(...)`: DeepSpeed builds the optimizer its config's "optimizer" block names (DUMMY_OPTIM_AT).
@@ -273,6 +326,13 @@ class _Loop:
         handed_to = [c for c in loaders if _bound(c, self.parents) & handed]
         named = [c for c in loaders if any("train" in n.lower() for n in _bound(c, self.parents))]
         picked = trained or [c for c in handed_to if c in named] or handed_to or named or loaders
+        splat = next((c for c in picked if any(k.arg is None for k in c.keywords)), None)
+        if splat is not None and _kw(splat, "batch_size") is None:
+            star = next(k.value for k in splat.keywords if k.arg is None)
+            self.missing.append(
+                f"the micro-batch (DataLoader(...) at line {splat.lineno} takes `**{ast.unparse(star)[:40]}`, which may set its batch_size or a batch_sampler)"
+            )
+            return
         if any(_kw(c, "batch_sampler") is not None for c in picked):
             self.missing.append(f"the micro-batch (DataLoader(...) at line {picked[0].lineno} takes a batch_sampler)")
             return

@@ -8,30 +8,13 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..safepath import text_or_empty, tree_of
+from .pyentry import MAX_MODULE_BYTES, TRAINING_MODULE, module_file
 from .pyscript import Location
-
-MAX_MODULE_BYTES = 512_000
-MAX_UP = 8  # parent folders tried as the import root
-
-
-def _module_file(start: Path, module: str) -> Path | None:
-    """The file `module` (dotted) names, from the script's folder or one of its parents as the import root."""
-    parts = module.split(".")
-    folder = start
-    for _ in range(MAX_UP):
-        for candidate in (folder.joinpath(*parts).with_suffix(".py"), folder.joinpath(*parts, "__init__.py")):
-            if candidate.is_file():
-                return candidate
-        if folder.parent == folder:
-            break
-        folder = folder.parent
-    return None
 
 
 @dataclass(frozen=True)
@@ -106,10 +89,11 @@ def wrapped_module(path: Path, text: str, marker: re.Pattern[str]) -> Wrapped | 
         return None
     here = Path(os.path.realpath(path)).parent
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in imported):
+        name = _runs(node, imported)
+        if name is None or not isinstance(node, ast.Call):
             continue
-        module = imported[node.func.id]
-        found = _module_file(here, module)
+        module = imported[name]
+        found = module_file(here, module)
         if found is None:
             continue
         if not marker.search(text_or_empty(found, roots=tree_of(Path(os.path.abspath(path))), limit=MAX_MODULE_BYTES)):
@@ -118,8 +102,22 @@ def wrapped_module(path: Path, text: str, marker: re.Pattern[str]) -> Wrapped | 
 
         _, root, _ = config_tree(Path(os.path.abspath(path)))
         shown = os.path.relpath(found, root) if found.is_relative_to(root) else os.path.relpath(found, here)
-        return Wrapped(f"`{node.func.id}()` of {module} ({shown}) at line {node.lineno}", shown, found, _unmodelled(tree, node, text))
+        direct = isinstance(node.func, ast.Name) and node.func.id == name
+        how = f"`{name}()` of {module} ({shown})" if direct else f"`{name}` of {module} ({shown}) through `{ast.unparse(node.func)}(...)`"
+        return Wrapped(f"{how} at line {node.lineno}", shown, found, _unmodelled(tree, node, text))
     return None
+
+
+def _runs(node: ast.AST, imported: dict[str, str]) -> str | None:
+    """The imported name a call runs: `train()`, or `fire.Fire(main)` / `Fire(main)` (python-fire calls the function it is
+    given with the command line's words: llama-recipes finetuning.py)."""
+    if not isinstance(node, ast.Call):
+        return None
+    if isinstance(node.func, ast.Name) and node.func.id in imported:
+        return node.func.id
+    fire = (isinstance(node.func, ast.Attribute) and node.func.attr == "Fire") or (isinstance(node.func, ast.Name) and node.func.id == "Fire")
+    first = node.args[0] if node.args else None
+    return first.id if fire and isinstance(first, ast.Name) and first.id in imported else None
 
 
 def wrapper_argument(
@@ -162,64 +160,5 @@ def script_wrapper(path: Path) -> Wrapped | None:
     """`wrapped_module` of a launched `.py` file, read through safepath; None for another file or no wrapper."""
     if path.suffix != ".py":
         return None
-    from .pyclasses import ANY_CALL
-
     text = text_or_empty(path, roots=tree_of(Path(os.path.abspath(path))), limit=MAX_MODULE_BYTES)
-    return wrapped_module(path, text, ANY_CALL) if text else None
-
-
-@dataclass(frozen=True)
-class EntryWrapper:
-    """A Python file that imports a script's entry function and calls it (`entry_wrappers`)."""
-
-    file: Path
-    shown: str  # relative to the repository root
-    entry: str  # the function's name in the script
-    calls: list[ast.Call]  # the wrapper's calls of it
-
-
-def entry_wrappers(script: str | Path, limit: int) -> Iterator[EntryWrapper]:
-    """The wrappers that run this script's entry function (LLaVA-style `train_mem.py`: `from smolvlm.train.train import
-    train` then `train()`): a Python file of the script's folder or its parent (at most `limit` read, through safepath;
-    nothing imported or run) that imports a name from a module whose dotted path is this file's path tail
-    (`smolvlm/train/train.py`; a bare `from train import ...` only beside it), calls it, and parses no command line of its
-    own (its words would not be the script's)."""
-    from .launch_walk import config_tree
-    from .launched import _parse
-    from .pycommand import _is_parse
-    from .pyliteral import call_name
-
-    absolute = Path(os.path.abspath(script))
-    real = Path(os.path.realpath(absolute))
-    roots, root, _how = config_tree(absolute)
-    if not real.is_relative_to(root):
-        return
-    parts = real.relative_to(root).with_suffix("").parts
-    seen = 0
-    for folder in (real.parent, real.parent.parent):
-        if not folder.is_relative_to(root):
-            break
-        try:
-            files = sorted(p for p in folder.iterdir() if p.suffix == ".py" and p.is_file() and p != real)
-        except OSError:
-            continue
-        for f in files:
-            if seen >= limit:
-                return
-            seen += 1
-            mod = _parse(f, roots, root)
-            if mod is None:
-                continue
-            names: dict[str, str] = {}  # the name the wrapper calls -> the function's name in this script
-            for n in ast.walk(mod.tree):
-                if isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
-                    dotted = tuple(n.module.split("."))
-                    tail_ok = len(dotted) <= len(parts) and parts[-len(dotted) :] == dotted
-                    if tail_ok and (len(dotted) > 1 or f.parent == real.parent):
-                        names.update({a.asname or a.name: a.name for a in n.names})
-            calls = [n for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
-            entry = [c for c in calls if isinstance(c.func, ast.Name) and c.func.id in names]
-            if not entry or any(_is_parse(c) or call_name(c.func) == "add_argument" for c in calls):
-                continue
-            first = entry[0].func
-            yield EntryWrapper(f, mod.shown, names[first.id] if isinstance(first, ast.Name) else "", entry)
+    return wrapped_module(path, text, TRAINING_MODULE) if text else None
