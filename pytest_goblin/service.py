@@ -291,13 +291,15 @@ def _check_launcher(path: Path) -> Checked:
 
     real = Path(os.path.realpath(path))
     parsed: dict[Path, Checked] = {}
+    audited: dict[Path, Path] = {}  # a launched wrapper -> the module it calls, audited in its place
+    wrapper_notes: dict[Path, list[str]] = {}
 
     def reads(target: Path) -> str | None:
         with launched_by(real):
             try:
                 parsed[target] = Checked(loaded=load_config(target))
             except NotATrainingConfig as exc:
-                return exc.reason
+                return _through_wrapper(target, real, exc.reason, parsed, audited, wrapper_notes)
             except ConfigError as exc:
                 parsed[target] = Checked(error=exc)
         return None
@@ -306,11 +308,47 @@ def _check_launcher(path: Path) -> Checked:
     if chosen.target is None:
         return Checked(skip=chosen.why)
     got = parsed[chosen.target]
+    target = audited.get(chosen.target, chosen.target)
+    notes = [*chosen.notes, *wrapper_notes.get(chosen.target, [])]
     if got.loaded is not None:
         w = got.loaded.workload
-        loaded = replace(got.loaded, workload=w.model_copy(update={"notes": [*chosen.notes, *w.notes]}))
-        return Checked(loaded=loaded, target=chosen.target, launcher=real)
-    return Checked(error=got.error, target=chosen.target, launcher=real)
+        loaded = replace(got.loaded, workload=w.model_copy(update={"notes": [*notes, *w.notes]}))
+        return Checked(loaded=loaded, target=target, launcher=real)
+    return Checked(error=got.error, target=target, launcher=real)
+
+
+def _through_wrapper(
+    target: Path, launcher: Path, reason: str, parsed: dict[Path, Checked], audited: dict[Path, Path], notes: dict[Path, list[str]]
+) -> str | None:
+    """A launched script that only calls the entry point of a module of its repository (LLaVA-style `train_mem.py`,
+    formats/pywrapper.py): that module read with the launcher's lines first, in the wrapper's place, where its
+    arguments come from a launch line that runs this wrapper; what else the wrapper runs said as not modelled.
+    Returns `reason` (the target is not read) otherwise. Called inside `launched_by(launcher)`."""
+    from .formats import load_config
+    from .formats.launch_walk import config_tree
+    from .formats.pywrapper import script_wrapper
+
+    wrapped = script_wrapper(target)
+    if wrapped is None:
+        return reason
+    _, root, _ = config_tree(Path(os.path.abspath(launcher)))
+    shown = os.path.relpath(target, root) if target.is_relative_to(root) else target.name
+    try:
+        loaded = load_config(wrapped.module)
+    except NotATrainingConfig as exc:
+        return f"{reason}; {wrapped.shown} is not read either: {exc.reason}"
+    except ConfigError as exc:
+        parsed[target], audited[target] = Checked(error=exc), wrapped.module
+        return None
+    ran = [n for n in loaded.workload.notes if n.startswith(f"run through {shown},")]
+    if not ran:
+        return f"{reason}; {wrapped.shown} takes no arguments from a launch line that runs {shown} (the wrapper is not beside it or one folder up)"
+    said = [
+        f"{shown} is a wrapper: it calls {wrapped.said}, audited here as the run, with this launch line's flags and topology"
+        + (f"; {shown} also runs {', '.join(wrapped.unmodelled)} before or around that call, which goblin does not model" if wrapped.unmodelled else "")
+    ]
+    parsed[target], audited[target], notes[target] = Checked(loaded=loaded), wrapped.module, said
+    return None
 
 
 def parse_shard(text: str, flag: str = "--goblin-shard") -> tuple[int, int]:

@@ -336,6 +336,8 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
             return own, ()
     found, npu = _first_launch(config, root, roots, how)
     found = _plain_over_demoted(found, lambda skip: _first_launch(config, root, roots, how, skip=skip)[0])
+    if found is None and not npu and config.suffix == ".py":
+        found = _wrapper_launch(config)
     if found is not None and not found.commented and is_markdown(found.file):
         # a README code block is an example (review11b #36 gritlm README.md:335 `torchrun --nproc_per_node 1 -m
         # training.run ... tiny-mistral`, while scripts/training/*.sh run it on 1-32 nodes of 8 GPUs, README.md:391
@@ -376,6 +378,23 @@ def _flags_launch(launcher: Path, root: Path, roots: list[Path]) -> Launch | Non
     if lf is None or got is None:
         return None
     return read_launch(got[0], lf, shown_path(launcher, root), roots, root)
+
+
+def _wrapper_launch(script: Path) -> Launch | None:
+    """The topology of the first launch line of a wrapper that runs this script's entry function (LLaVA-style
+    `train_mem.py`, formats/pyentry.entry_wrappers), when no line names the script itself: the wrapper's process is
+    the script's (wrapper38, blind review 14a #16: LongVA longva/scripts/finetune.sh runs train_mem.py)."""
+    import copy
+
+    from .pyentry import MAX_WRAPPERS, entry_wrappers
+
+    for w in entry_wrappers(script, MAX_WRAPPERS):
+        found = find_launch(w.file)
+        if found is not None:
+            found = copy.deepcopy(found)
+            found.notes.insert(0, f"{found.where()} runs {w.shown}, which imports and calls this script's entry point: its topology is this script's")
+            return found
+    return None
 
 
 def is_markdown(file: str) -> bool:

@@ -20,6 +20,8 @@ CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
 CONFIG_CALL = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
 PARSER_CALL = re.compile(r"\b(HfArgumentParser|TrlParser|H4ArgumentParser)\s*\(")
 ANY_CALL = re.compile(f"{CONFIG_CALL.pattern}|{PARSER_CALL.pattern}")
+# a script that trains in a loop of its own (formats/pyloop.py)
+LOOP_MARKER = re.compile(r"\bAccelerator\s*\(|\bdeepspeed\s*\.\s*initialize\s*\(|\bFullyShardedDataParallel\b")
 MODEL_KEYS = {
     "torch_dtype": "torch_dtype",
     "dtype": "torch_dtype",

@@ -20,6 +20,8 @@ from .base import IN_LAUNCH_LINE
 from .launchers import ScriptLaunch, find_script_launch
 from .pyargs import ARGPARSE_AT, HF_PARSERS, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
 from .pyclasses import CONFIG_CLASSES, HF_ARGS, LIST_FIELDS
+from .pyentry import _PARSE_CALLS, MAX_WRAPPERS
+from .pyentry import is_parse as _is_parse
 from .pyliteral import call_name, literal_value
 from .pyscript import Location, Script
 
@@ -92,21 +94,10 @@ def older_field(path: Path, text: str, config_class: str, key: str) -> tuple[boo
     return history.present(dist, config_class, key, run.version) is True, f"{dist} {run.version}: {run.how}"
 
 
-MAX_WRAPPERS = 48  # Python files read when looking for a wrapper that runs a script's entry point
-_PARSE_CALLS = frozenset({"parse_args", "parse_known_args", "parse_args_into_dataclasses", "parse_args_and_config", "parse_intermixed_args"})
 # alignment-handbook src/alignment/configs.py:91-101@227deaa H4ArgumentParser.parse(): one `.yaml` word -> parse_yaml_file;
 # a `.yaml` word then `--key=value` words -> that file with those overrides (parse_yaml_and_args, :34-89); else
 # parse_args_into_dataclasses()
 H4_PARSE_AT = "alignment-handbook src/alignment/configs.py:91-101@227deaa (H4ArgumentParser.parse)"
-
-
-def _is_parse(call: ast.AST) -> bool:
-    """A call that returns the parsed command line: argparse's / HfArgumentParser's parse methods, or
-    H4ArgumentParser's argument-less `parser.parse()` (H4_PARSE_AT)."""
-    if not isinstance(call, ast.Call):
-        return False
-    name = call_name(call.func)
-    return name in _PARSE_CALLS or (name == "parse" and isinstance(call.func, ast.Attribute) and not call.args and not call.keywords)
 
 
 def framework_aliases(tree: ast.Module) -> dict[str, str]:
@@ -258,51 +249,17 @@ class CommandLine:
         safepath; nothing imported or run) that imports a name from a module whose dotted path is this file's
         path tail (`smolvlm/train/train.py`; a bare `from train import ...` only beside it), calls it, and
         parses no command line of its own."""
-        from .launch_walk import config_tree
-        from .launched import _parse
+        from .pyentry import entry_wrappers
 
-        absolute = Path(os.path.abspath(self.path))
-        real = Path(os.path.realpath(absolute))
-        roots, root, _how = config_tree(absolute)
-        if not real.is_relative_to(root):
-            return None
-        parts = real.relative_to(root).with_suffix("").parts
-        seen = 0
-        for folder in (real.parent, real.parent.parent):
-            if not folder.is_relative_to(root):
-                break
-            try:
-                files = sorted(p for p in folder.iterdir() if p.suffix == ".py" and p.is_file() and p != real)
-            except OSError:
-                continue
-            for f in files:
-                if seen >= MAX_WRAPPERS:
-                    return None
-                seen += 1
-                mod = _parse(f, roots, root)
-                if mod is None:
-                    continue
-                names: dict[str, str] = {}  # the name the wrapper calls -> the function's name in this script
-                for n in ast.walk(mod.tree):
-                    if isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
-                        dotted = tuple(n.module.split("."))
-                        tail_ok = len(dotted) <= len(parts) and parts[-len(dotted) :] == dotted
-                        if tail_ok and (len(dotted) > 1 or f.parent == real.parent):
-                            names.update({a.asname or a.name: a.name for a in n.names})
-                calls = [n for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
-                if not names or not any(isinstance(c.func, ast.Name) and c.func.id in names for c in calls):
-                    continue
-                if any(_is_parse(c) or call_name(c.func) == "add_argument" for c in calls):
-                    continue  # the wrapper parses its own command line: its words are not this script's
-                launch = find_script_launch(f)
-                if launch is not None:
-                    self.notes.append(
-                        f"run through {mod.shown}, which imports and calls this script's entry point; {launch.where()} launches it"
-                        " and its words reach this script's parser (the process's sys.argv)"
-                    )
-                    entry = [c for c in calls if isinstance(c.func, ast.Name) and c.func.id in names]
-                    self.wrapper = (entry, names[entry[0].func.id], str(f), mod.shown) if entry and isinstance(entry[0].func, ast.Name) else None
-                    return launch
+        for w in entry_wrappers(self.path, MAX_WRAPPERS):
+            launch = find_script_launch(w.file)
+            if launch is not None:
+                self.notes.append(
+                    f"run through {w.shown}, which imports and calls this script's entry point; {launch.where()} launches it"
+                    " and its words reach this script's parser (the process's sys.argv)"
+                )
+                self.wrapper = (w.calls, w.entry, str(w.file), w.shown) if w.calls else None
+                return launch
         return None
 
     def _argument_functions(self, tree: ast.Module) -> None:

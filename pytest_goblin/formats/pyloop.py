@@ -23,6 +23,7 @@ Nothing set by the loop is patched: each value's place says the change to make b
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotATrainingConfig
+from .pyclasses import LOOP_MARKER as LOOP_MARKER
 
 if TYPE_CHECKING:
     from .pyscript import Location, Script
@@ -38,8 +40,6 @@ if TYPE_CHECKING:
 def _name(func: ast.expr) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
-
-LOOP_MARKER = re.compile(r"\bAccelerator\s*\(|\bdeepspeed\s*\.\s*initialize\s*\(|\bFullyShardedDataParallel\b")
 
 # torch 2.13.0 torch/distributed/fsdp/fully_sharded_data_parallel.py:401 (sharding_strategy=None), :405
 # (mixed_precision=None: parameters, gradients and reduction in the parameters' own dtype), torch/distributed/fsdp/
@@ -56,6 +56,12 @@ ACCELERATOR_AT = "accelerate v1.0.0 src/accelerate/accelerator.py"
 # deepspeed v0.19.5 deepspeed/__init__.py:176-177 (config_params is config), :189-192 (args.deepspeed_config is the
 # config when set), :290 (add_config_arguments declares --deepspeed_config)
 INITIALIZE_AT = "deepspeed v0.19.5 deepspeed/__init__.py:176-192"
+# accelerate's DummyOptim (v0.28.0 src/accelerate/utils/deepspeed.py:225-245, a holder of params, lr and weight_decay):
+# `accelerator.prepare` with a DeepSpeed plugin hands its params to deepspeed.initialize, which builds the optimizer the
+# config's "optimizer" block names (accelerator.py:1623-1624), its "auto" lr/weight_decay from the DummyOptim (:1596-1599);
+# a config with no "optimizer" block raises ValueError (:1529-1532); the same at v1.14.0 accelerator.py:2250-2252, :2322, :2360
+DUMMY_OPTIM_AT = "accelerate v0.28.0 src/accelerate/accelerator.py:1529-1532,1596-1599,1623-1624 (v1.14.0 :2250-2252,2322,2360)"
+MAX_HELPERS = 16  # imported functions of the repository looked into for a loop's backward pass
 # torch 2.13.0 torch/utils/data/dataloader.py:258 (batch_size=1), :262 (num_workers=0), :264 (pin_memory=False)
 DATALOADER_AT = "torch 2.13.0 torch/utils/data/dataloader.py"
 _DATALOADER_LINE = {"batch_size": 258, "num_workers": 262, "pin_memory": 264}
@@ -136,6 +142,7 @@ class _Loop:
         self.runs, self.options, self.value_of, self.at = kit.runs, kit.options, kit.value_of, kit.location
         self.parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
         self.missing: list[str] = []
+        self.helper = ""  # where the loop's backward is when an imported function of the repository holds it
         self.launch_read = True  # set by precision() where it looks the launch line up
         runs = [c for c in _calls(tree, "Accelerator") if self.runs(c) is not False]
         self.accelerator = runs[0] if runs else None
@@ -148,6 +155,10 @@ class _Loop:
         self.fsdp = wraps[0] if wraps and self.accelerator is None and self.initialize is None else None
 
     def kind(self) -> str:
+        found = self._kind()
+        return f"{found}, its backward pass in {self.helper}" if self.helper else found
+
+    def _kind(self) -> str:
         if self.initialize is not None:
             return f"deepspeed.initialize(...) at line {self.initialize.lineno}"
         if self.fsdp is not None:
@@ -161,17 +172,124 @@ class _Loop:
         backward = [c for c in ast.walk(self.tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "backward"]
         optimizer = [c for c in ast.walk(self.tree) if isinstance(c, ast.Call) and _name(c.func) in _OPTIMIZERS]
         what = self.kind()
-        if not backward:
+        helper = self._helper_backward() if not backward else None
+        if helper is not None:
+            # the loop's backward and optimizer step in one imported function of the repository (llama-recipes
+            # src/llama_recipes/finetuning.py:271 `train(model, train_dataloader, ..., optimizer, ...)` of utils/train_utils.py)
+            self.helper = helper
+            self.s.notes.append(f"its backward pass is in {helper}, one level of import followed (nothing imported or run)")
+            what = self.kind()
+        if not backward and helper is None:
             raise NotATrainingConfig(
                 str(self.path),
                 f"it sets up {what} but has no backward pass (no `.backward(...)` call): not a training loop (inference, evaluation, or a Trainer subclass whose loop is the Trainer's)",
             )
+        dummy = [c for c in _calls(self.tree, "DummyOptim") if self.runs(c) is not False]
+        if not optimizer and self.initialize is None and dummy:
+            why = self._dummy_optimizer(dummy[0])
+            if why is not None:
+                raise NotATrainingConfig(str(self.path), f"it sets up {what} and calls backward ({self._backward_at(backward)}), but {why}")
+            return
         if not optimizer and self.initialize is None:
             raise NotATrainingConfig(
                 str(self.path),
-                f"it sets up {what} and calls backward (line {backward[0].lineno}), but builds no optimizer goblin knows"
+                f"it sets up {what} and calls backward ({self._backward_at(backward)}), but builds no optimizer goblin knows"
                 " (torch.optim.AdamW, SGD, Adafactor, bitsandbytes 8-bit, ...): whether and how it trains is not read",
             )
+
+    def _backward_at(self, backward: list[ast.Call]) -> str:
+        return f"line {backward[0].lineno}" if backward else f"in {self.helper}"
+
+    def _helper_backward(self) -> str | None:
+        """`f()` of module (file, line N) for the first function the script imports from a module of its repository and
+        calls whose own body calls `.backward(...)`: one level of import, at most MAX_HELPERS functions, each module read
+        through safepath and parsed, never imported; None where none does."""
+        from ..safepath import text_or_empty, tree_of
+        from .launch_walk import config_tree
+        from .pyentry import MAX_MODULE_BYTES, module_file
+
+        imported: dict[str, tuple[str, str]] = {}  # the name called -> (module, the function's name there)
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.update({a.asname or a.name: (node.module, a.name) for a in node.names})
+        called = [c for c in ast.walk(self.tree) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in imported]
+        absolute = Path(os.path.abspath(self.path))
+        _, root, _ = config_tree(absolute)
+        here, roots = Path(os.path.realpath(absolute)).parent, tree_of(absolute)
+        seen: set[str] = set()
+        for c in called:
+            assert isinstance(c.func, ast.Name)
+            if c.func.id in seen or len(seen) >= MAX_HELPERS or self.runs(c) is False:
+                continue
+            seen.add(c.func.id)
+            module, name = imported[c.func.id]
+            found = module_file(here, module)
+            if found is None or not Path(os.path.realpath(found)).is_relative_to(root):
+                continue  # not a module of the repository (a framework's, or outside the tree)
+            text = text_or_empty(found, roots=roots, limit=MAX_MODULE_BYTES)
+            try:
+                tree = ast.parse(text) if ".backward" in text else None
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree = None
+            fn = next((n for n in (tree.body if tree else []) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name), None)
+            if fn is not None and _backward_in(fn):
+                shown = os.path.relpath(Path(os.path.realpath(found)), root)
+                return f"`{name}()` of {module} ({shown}:{fn.lineno}), called at line {c.lineno}"
+        return None
+
+    def _dummy_optimizer(self, call: ast.Call) -> str | None:
+        """accelerate's `DummyOptim(...)`: DeepSpeed builds the optimizer its config's "optimizer" block names (DUMMY_OPTIM_AT).
+        None where the DeepSpeed file the launch's accelerate config names has that block (semantics then reads it as
+        the optimizer, base.record_deepspeed_own); else why the loop is not read."""
+        from .deepspeed import read
+        from .launchers import find_launch
+
+        built = f"`{ast.unparse(call.func)}(...)` at line {call.lineno}"
+        launch = find_launch(self.path) if self.accelerator is not None else None
+        st = launch.strategy if launch is not None else {}
+        ds_file, base = st.get("deepspeed_config_file"), st.get("config_path") if not st.get("deepspeed_config_flag") else launch.file if launch else None
+        if st.get("strategy") != "deepspeed" or not isinstance(ds_file, str) or not isinstance(base, str):
+            where = f" ({launch.where()} runs it without a DeepSpeed config goblin reads)" if launch is not None else " (no launch line read)"
+            return (
+                f"its optimizer is {built}, a placeholder DeepSpeed replaces with the optimizer its config names ({DUMMY_OPTIM_AT}),"
+                f" and no DeepSpeed config file is named by an accelerate config of its launch{where}"
+            )
+        found, _said = read(Path(base), ds_file)
+        if not found.get("path"):
+            return f"its optimizer is {built}, built by DeepSpeed from {ds_file}, which goblin could not read"
+        if "own_optimizer" not in found:
+            return (
+                f'its optimizer is {built} and {ds_file} (named by {st.get("from") or "its accelerate config"}) has no "optimizer" block:'
+                f" accelerate's prepare raises ValueError (\"You cannot create a `DummyOptim` without specifying an optimizer in the config"
+                f' file."), so the run does not start ({DUMMY_OPTIM_AT})'
+            )
+        self.s.notes.append(
+            f"optimizer: {built} is accelerate's placeholder; DeepSpeed builds the {found.get('own_optimizer_type', 'optimizer')!s} its file"
+            f' {ds_file} names, with the DummyOptim\'s lr and weight_decay filling its "auto" values ({DUMMY_OPTIM_AT})'
+        )
+        return None
+
+    def sequence_split(self) -> None:
+        """A call inside the training loop given the process's rank and the process count (`accelerator.process_index`,
+        `accelerator.num_processes`): each process may take a part of every sequence (sequence or context parallelism:
+        LongVA@f4c8781 text_extend/text_extend_train.py:149 `prepare_seq_parallel_inputs(...)`, a zigzag ring attention
+        over all 8 processes), which the per-GPU tokens goblin projects would overstate; named, not read."""
+        if self.accelerator is None:
+            return
+        named = _bound(self.accelerator, self.parents)
+        loops = [f for f in ast.walk(self.tree) if isinstance(f, (ast.For, ast.AsyncFor, ast.While)) and _backward_in(f)]
+        for loop in loops:
+            for c in ast.walk(loop):
+                if not isinstance(c, ast.Call) or (isinstance(c.func, ast.Attribute) and _names_in([c.func.value]) & named):
+                    continue
+                given = [*c.args, *(k.value for k in c.keywords)]
+                attrs = {a.attr for a in given if isinstance(a, ast.Attribute) and _names_in([a.value]) & named}
+                if {"process_index", "num_processes"} <= attrs:
+                    self.missing.append(
+                        f"the sequence split (`{ast.unparse(c.func)[:60]}(...)` at line {c.lineno} is given the process index and count:"
+                        " each process may train on a part of every sequence (sequence or context parallelism), in code goblin does not follow)"
+                    )
+                    return
 
     # -- micro-batch ----------------------------------------------------------------------------------
     def micro_batch(self, ds: dict[str, Any]) -> None:
@@ -208,6 +326,13 @@ class _Loop:
         handed_to = [c for c in loaders if _bound(c, self.parents) & handed]
         named = [c for c in loaders if any("train" in n.lower() for n in _bound(c, self.parents))]
         picked = trained or [c for c in handed_to if c in named] or handed_to or named or loaders
+        splat = next((c for c in picked if any(k.arg is None for k in c.keywords)), None)
+        if splat is not None and _kw(splat, "batch_size") is None:
+            star = next(k.value for k in splat.keywords if k.arg is None)
+            self.missing.append(
+                f"the micro-batch (DataLoader(...) at line {splat.lineno} takes `**{ast.unparse(star)[:40]}`, which may set its batch_size or a batch_sampler)"
+            )
+            return
         if any(_kw(c, "batch_sampler") is not None for c in picked):
             self.missing.append(f"the micro-batch (DataLoader(...) at line {picked[0].lineno} takes a batch_sampler)")
             return
@@ -676,6 +801,7 @@ def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit) -> N
     loop.precision(ds)
     loop.fsdp_sharding()
     loop.optimizer()
+    loop.sequence_split()
     loop.saves()
     if loop.missing:
         raise NotATrainingConfig(

@@ -212,6 +212,17 @@ def read_script(path: Path, text: str) -> Script:
                 f"a wrapper without a TrainingArguments call of its own: it calls {calls[0]}; goblin audits {calls[1]} as its own item,"
                 " with the launch lines that run this wrapper",
             )
+        from .pywrapper import TRAINING_MODULE
+
+        looped = wrapped_call(path, text, TRAINING_MODULE)
+        if looped:
+            # a wrapper of a module with a loop of its own (llama-recipes finetuning.py: `fire.Fire(main)` of
+            # llama_recipes.finetuning, whose loop is read on its own)
+            raise NotATrainingConfig(
+                str(path),
+                f"a wrapper without a training call of its own: it runs {looped[0]}, whose file sets up accelerate, DeepSpeed or FSDP;"
+                f" goblin reads that file on its own (`goblin parse {looped[1]}` says what it reads)",
+            )
         raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call")
     try:
         tree = parse_source(text, filename=str(path))  # a Python 3.12 f-string read on an older Python (pysource)

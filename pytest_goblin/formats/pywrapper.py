@@ -8,34 +8,74 @@ from __future__ import annotations
 import ast
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..safepath import text_or_empty, tree_of
+from .pyentry import MAX_MODULE_BYTES, TRAINING_MODULE, module_file
 from .pyscript import Location
 
-MAX_MODULE_BYTES = 512_000
-MAX_UP = 8  # parent folders tried as the import root
 
+@dataclass(frozen=True)
+class Wrapped:
+    """A wrapper script's call into the module that holds the run's arguments (`wrapped_call`)."""
 
-def _module_file(start: Path, module: str) -> Path | None:
-    """The file `module` (dotted) names, from the script's folder or one of its parents as the import root."""
-    parts = module.split(".")
-    folder = start
-    for _ in range(MAX_UP):
-        for candidate in (folder.joinpath(*parts).with_suffix(".py"), folder.joinpath(*parts, "__init__.py")):
-            if candidate.is_file():
-                return candidate
-        if folder.parent == folder:
-            break
-        folder = folder.parent
-    return None
+    said: str  # `f()` of module (its file) at line N
+    shown: str  # the module's file, relative to the repository root
+    module: Path  # the module's file
+    unmodelled: tuple[str, ...] = ()  # what else the wrapper runs, which goblin does not model
 
 
 def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, str] | None:
     """(`f()` of `module` (its file) at line N, that file relative to the repository root), when the script
     calls a function it imports from a file of its repository whose text has a TrainingArguments or
     parser call (`marker`); else None."""
+    found = wrapped_module(path, text, marker)
+    return None if found is None else (found.said, found.shown)
+
+
+def _main_guard(node: ast.stmt) -> bool:
+    """`if __name__ == "__main__":`"""
+    test = node.test if isinstance(node, ast.If) else None
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
+def _quiet(node: ast.stmt) -> bool:
+    """A statement that changes nothing of the run: an import, a docstring, `pass`."""
+    if isinstance(node, ast.Import | ast.ImportFrom | ast.Pass):
+        return True
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _unmodelled(tree: ast.Module, call: ast.Call, text: str) -> tuple[str, ...]:
+    """The wrapper's statements besides its imports and the call into the module (a monkey patch such as LLaVA@c121f04's
+    `replace_llama_attn_with_flash_attn()` before `train()`), each as `code` (line N), first 6."""
+    body: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, ast.If) and _main_guard(node) and not node.orelse:
+            body.extend(node.body)
+        else:
+            body.append(node)
+    out: list[str] = []
+    for node in body:
+        if _quiet(node) or (isinstance(node, ast.Expr) and node.value is call):
+            continue
+        code = " ".join((ast.get_source_segment(text, node) or type(node).__name__).split())
+        out.append(f"`{code[:80]}{'...' if len(code) > 80 else ''}` (line {node.lineno})")
+    return tuple(out[:6]) + ((f"and {len(out) - 6} more statements",) if len(out) > 6 else ())
+
+
+def wrapped_module(path: Path, text: str, marker: re.Pattern[str]) -> Wrapped | None:
+    """The module a wrapper script calls into (`wrapped_call`), with what else the wrapper runs; None where it calls
+    none goblin finds."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -49,10 +89,11 @@ def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, s
         return None
     here = Path(os.path.realpath(path)).parent
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in imported):
+        name = _runs(node, imported)
+        if name is None or not isinstance(node, ast.Call):
             continue
-        module = imported[node.func.id]
-        found = _module_file(here, module)
+        module = imported[name]
+        found = module_file(here, module)
         if found is None:
             continue
         if not marker.search(text_or_empty(found, roots=tree_of(Path(os.path.abspath(path))), limit=MAX_MODULE_BYTES)):
@@ -61,8 +102,22 @@ def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, s
 
         _, root, _ = config_tree(Path(os.path.abspath(path)))
         shown = os.path.relpath(found, root) if found.is_relative_to(root) else os.path.relpath(found, here)
-        return f"`{node.func.id}()` of {module} ({shown}) at line {node.lineno}", shown
+        direct = isinstance(node.func, ast.Name) and node.func.id == name
+        how = f"`{name}()` of {module} ({shown})" if direct else f"`{name}` of {module} ({shown}) through `{ast.unparse(node.func)}(...)`"
+        return Wrapped(f"{how} at line {node.lineno}", shown, found, _unmodelled(tree, node, text))
     return None
+
+
+def _runs(node: ast.AST, imported: dict[str, str]) -> str | None:
+    """The imported name a call runs: `train()`, or `fire.Fire(main)` / `Fire(main)` (python-fire calls the function it is
+    given with the command line's words: llama-recipes finetuning.py)."""
+    if not isinstance(node, ast.Call):
+        return None
+    if isinstance(node.func, ast.Name) and node.func.id in imported:
+        return node.func.id
+    fire = (isinstance(node.func, ast.Attribute) and node.func.attr == "Fire") or (isinstance(node.func, ast.Name) and node.func.id == "Fire")
+    first = node.args[0] if node.args else None
+    return first.id if fire and isinstance(first, ast.Name) and first.id in imported else None
 
 
 def wrapper_argument(
@@ -99,3 +154,11 @@ def wrapper_argument(
     value, line = values[0], found[0][1]
     said = f"`{arg.arg}={value!r}` is passed to {fn.name}() by {shown} line {line}, the wrapper the launch line runs"
     return True, value, Location(None, line, file=file, fixed=f"{said}: change it there")
+
+
+def script_wrapper(path: Path) -> Wrapped | None:
+    """`wrapped_module` of a launched `.py` file, read through safepath; None for another file or no wrapper."""
+    if path.suffix != ".py":
+        return None
+    text = text_or_empty(path, roots=tree_of(Path(os.path.abspath(path))), limit=MAX_MODULE_BYTES)
+    return wrapped_module(path, text, TRAINING_MODULE) if text else None
