@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "safepath": 0,
     "repoindex": 0,
     "yamlio": 0,
+    "pysource": 0,
     "prompts": 0,
     "notebook": 0,
     # 1 facts about hardware and models
