@@ -2423,11 +2423,11 @@ def _held_by_calls(dist: str, text: str) -> Pin | None:
     assumed (kind "calls"), rather than at the newest release, on which it stops at start-up (that requirement is still
     judged at the newest release: blockers._trainer_kwargs_of). None where no release goblin read takes them all (a
     script mixing old and new keywords), or the newest already does."""
-    from .history import newest, read_versions
+    from .read_releases import read_versions
     from .trainer_kwargs import cite, rejects, trainer_calls
 
     calls = [c for c in trainer_calls(text) if c.dist == dist]
-    top = newest(dist)
+    top = read_versions(dist)[-1]
     if not calls or all(rejects(top, c.cls, k, dist) is not True for c in calls for k, _ in c.keywords):
         return None
     for release in reversed(read_versions(dist)):
