@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from .pysource import parse as parse_source
+
 MAX_CELLS = 2_000
 MAX_CELL_CHARS = 200_000
 
@@ -131,7 +133,7 @@ def python_literals(cells: list[str]) -> dict[str, str]:
             continued = blank and line.rstrip().endswith("\\")
             kept.append("" if blank else line)
         try:
-            tree = ast.parse("\n".join(kept))
+            tree = parse_source("\n".join(kept))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             for name in re.findall(r"(?m)^\s*([A-Za-z_]\w*)\s*(?:[-+*/|&]?=)(?!=)", "\n".join(kept)):
                 stores[name] = stores.get(name, 0) + 2

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GoblinError
+from ..pysource import parse as parse_source
 
 # a pandas reader of a file (pandas 2.x pandas/io: read_json, read_csv, read_parquet; `read_jsonl` is no pandas
 # function, but a repository helper of that name reads the same file)
@@ -76,7 +77,7 @@ def _read_call(call: ast.Call) -> tuple[str, ast.expr] | None:
 def option_data(path: Path, text: str) -> list[OptionData]:
     """The data files the script's options name and its code reads, with where each value comes from."""
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     if "add_argument" not in text:

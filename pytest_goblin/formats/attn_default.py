@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from ..pysource import parse as parse_source
 from ..schemas import FieldSource, WorkloadConfig
 from .base import Reader
 
@@ -125,7 +126,7 @@ def _model_load_remote(text: str) -> bool:
     from .pycode import model_load
 
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError):
         return True
     return any(

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import ast
 
+from ..pysource import parse as parse_source
+
 
 def checkpointing_call(text: str, module_level: bool = False) -> int | None:
     """The line of a `<x>.gradient_checkpointing_enable()` call no `if`, loop, `try` or `with` guards
     (ChatGLM3@732294f finetune_demo/finetune_hf.py:514), else None. `module_level`: only a call of the module's own
     statements, never one inside a function (which may be called under an `if`, or never)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..pysource import parse as parse_source
 from ..safepath import UnsafePath, read_bytes, real_folder, tree_of, within
 from ..schemas import FieldSource, WorkloadConfig
 
@@ -363,7 +364,7 @@ def _hfstyle(data: dict[str, Any], base: Bases) -> Found:
 def _script(text: str, base: Bases) -> DatasetRef | None:
     """`load_dataset("json", data_files="x.jsonl")` (or data_files={"train": "x.jsonl"}) written as literals."""
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError):
         return None
     for node in ast.walk(tree):

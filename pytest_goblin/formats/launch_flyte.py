@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..pysource import parse as parse_source
 from ..safepath import UnsafePath, read_text
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def flyte_task(line: Line, lf: LauncherFile, roots: list[Path], root: Path, out:
     if path is None:
         return False
     try:
-        tree = ast.parse(read_text(path, roots=roots, limit=MAX_TASK_FILE))
+        tree = parse_source(read_text(path, roots=roots, limit=MAX_TASK_FILE))
     except (UnsafePath, OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == task), None)

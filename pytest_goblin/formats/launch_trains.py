@@ -12,6 +12,7 @@ import ast
 import os
 from pathlib import Path
 
+from ..pysource import parse as parse_source
 from ..repoindex import memo
 from ..safepath import UnsafePath, read_text
 from .launch_walk import config_tree
@@ -43,7 +44,7 @@ def script_trains(path: str | Path) -> bool | None:
 def _script_trains(absolute: Path) -> bool | None:
     roots, _root, _how = config_tree(absolute)
     try:
-        tree = ast.parse(read_text(absolute, roots=roots, limit=MAX_SCRIPT_BYTES))
+        tree = parse_source(read_text(absolute, roots=roots, limit=MAX_SCRIPT_BYTES))
     except (UnsafePath, OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
         return None
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]

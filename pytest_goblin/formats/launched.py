@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..pysource import parse as parse_source
 from ..safepath import UnsafePath, read_text
 from .codeset import CodeSet, code_sets
 from .launch_naming import checkout_file, names_config, resolve_relative
@@ -388,7 +389,7 @@ class _Module:
 def _parse(path: Path, roots: list[Path], root: Path) -> _Module | None:
     try:
         text = read_text(path, roots=roots, limit=MAX_SCRIPT_BYTES)
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (UnsafePath, OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
         return None
     real = Path(os.path.realpath(path))
@@ -1422,7 +1423,7 @@ def imported_padding(path: str | Path, text: str) -> tuple[str, int | None, str,
     of the helper's parameter in the script's terms: `_as_passed`); None where none does.
     The padding is transformers' PaddingStrategy.MAX_LENGTH (5.25.0 utils/generic.py:728; tokenization_utils_base.py:2846)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError, RecursionError):
         return None
     for name, fn, shown, real in imported_functions(path, tree):

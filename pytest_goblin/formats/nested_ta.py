@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..pysource import parse as parse_source
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import IN_LAUNCH_LINE, Reader, model_from
 from .checkpoint_call import checkpointing_call
@@ -174,7 +175,7 @@ def _load_dtype(text: str) -> tuple[str, int] | None:
     """(bf16/fp16, line) when every `AutoModel*.from_pretrained(...)` of the script passes the same literal
     `torch_dtype=torch.bfloat16` / `torch.float16` (or `dtype=`); None when one passes none or another value."""
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     found: list[tuple[str | None, int]] = []

@@ -18,6 +18,7 @@ import ast
 import os
 from pathlib import Path
 
+from ..pysource import parse as parse_source
 from .pyclasses import CONFIG_CLASSES
 from .pyliteral import call_name
 
@@ -104,7 +105,7 @@ def opening_script(config: Path, root: Path) -> tuple[Path, str] | None:
         if real.name not in text:
             continue
         try:
-            tree = ast.parse(text)
+            tree = parse_source(text)
         except (SyntaxError, ValueError, RecursionError):
             continue
         hit = builds_config(tree, script, root, real)

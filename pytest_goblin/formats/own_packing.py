@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..pysource import parse as parse_source
+
 # values of a script's own option that name packing (`--batch_method pack`); option names whose true value does
 PACK_WORDS = frozenset({"pack", "packed", "packing"})
 PACK_SWITCHES = frozenset({"pack", "packed", "packing", "sample_packing", "pack_sequences", "use_packing", "do_packing"})
@@ -63,7 +65,7 @@ def own_packing(values: dict[str, Any], where: dict[str, Any], launch: Any = Non
 def collator_line(text: str) -> int | None:
     """The line of the script's DataCollatorForCompletionOnlyLM(...) call, or None."""
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except SyntaxError:
         return None
     for node in ast.walk(tree):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..pysource import parse as parse_source
 from .pyeval import Evaluator
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def launch_model(script: Path, text: str, config: Path) -> LaunchModel | None:
     from .launchers import find_launch, find_script_launch
 
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if typer_arguments(tree) is None and not argparse_positionals(tree):
@@ -227,7 +228,7 @@ def family_model(script: Path, text: str, config: Path) -> tuple[LaunchModel | N
     from .launchers import script_launches
 
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None, None
     if typer_arguments(tree) is None and not argparse_positionals(tree):

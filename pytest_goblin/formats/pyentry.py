@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..pysource import parse as parse_source
 from ..safepath import UnsafePath, read_text
 from .launch_walk import config_tree
 from .pyclasses import ANY_CALL, LOOP_MARKER
@@ -87,7 +88,7 @@ def entry_wrappers(script: str | Path, limit: int) -> Iterator[EntryWrapper]:
                 return
             seen += 1
             try:
-                tree = ast.parse(read_text(f, roots=roots, limit=MAX_MODULE_BYTES))
+                tree = parse_source(read_text(f, roots=roots, limit=MAX_MODULE_BYTES))
             except (UnsafePath, OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
             shown = os.path.relpath(os.path.realpath(f), root)

@@ -21,6 +21,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..pysource import parse as parse_source
 from .pyeval import MODAL_CALL_AT, Evaluator
 
 # modal py/v1.5.4 py/modal/_utils/function_utils.py:656-668 (gpu="TYPE:N" asks for N GPUs per container, "TYPE" for one);
@@ -208,7 +209,7 @@ def commands(text: str, env: dict[str, str] | None = None) -> list[PyCommand]:
     if len(text) > MAX_PY_BYTES or not _PREFILTER.search(text):
         return []
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotATrainingConfig
+from ..pysource import parse as parse_source
 from .pyclasses import LOOP_MARKER as LOOP_MARKER
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ class _Loop:
                 continue  # not a module of the repository (a framework's, or outside the tree)
             text = text_or_empty(found, roots=roots, limit=MAX_MODULE_BYTES)
             try:
-                tree = ast.parse(text) if ".backward" in text else None
+                tree = parse_source(text) if ".backward" in text else None
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 tree = None
             fn = next((n for n in (tree.body if tree else []) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name), None)

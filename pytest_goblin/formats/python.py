@@ -755,7 +755,7 @@ class PythonAdapter(HFTrainerAdapter):
         weights_assumed(r, script)
         checkpoint_weights(r, script, path, model)
         try:
-            tree: ast.Module | None = ast.parse(text)
+            tree: ast.Module | None = parse_source(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = None
         pure_half_precision(r, path.name, tree)
@@ -1033,7 +1033,7 @@ def _own_collator(text: str, path: Path) -> str | None:
     from .own_packing import script_collates_itself
 
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except SyntaxError:
         return None
     names = {

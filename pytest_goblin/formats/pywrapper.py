@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..pysource import parse as parse_source
 from ..safepath import text_or_empty, tree_of
 from .pyentry import MAX_MODULE_BYTES, TRAINING_MODULE, module_file
 from .pyscript import Location
@@ -77,7 +78,7 @@ def wrapped_module(path: Path, text: str, marker: re.Pattern[str]) -> Wrapped | 
     """The module a wrapper script calls into (`wrapped_call`), with what else the wrapper runs; None where it calls
     none goblin finds."""
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     imported: dict[str, str] = {}

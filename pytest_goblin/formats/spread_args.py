@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..pysource import parse as parse_source
 from ..safepath import UnsafePath, read_text
 
 SPREAD_CLASSES = frozenset({"TrainingArguments"})
@@ -56,7 +57,7 @@ def spread_into(config: str | Path) -> Spread | None:
 
     roots, _root, _how = config_tree(Path(os.path.abspath(config)))
     try:
-        tree = ast.parse(read_text(Path(launched.script_path), roots=roots))
+        tree = parse_source(read_text(Path(launched.script_path), roots=roots))
     except (UnsafePath, OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if sum(1 for n in ast.walk(tree) if isinstance(n, ast.expr) and _is_json_load(n)) != 1:

@@ -30,6 +30,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from ..pysource import parse as parse_source
 from ..safepath import UnsafePath, read_text, repository_root, tree_of
 from .pins import Pin, canonical, pins, set_aside_notes
 from .read_releases import history, read_versions
@@ -684,7 +685,7 @@ _ARG_CLASS = re.compile(r"^[ \t]*@[^\n]*dataclass|^[ \t]*class[ \t]+\w+[ \t]*\([
 
 def _argument_fields(src: str) -> set[str]:
     try:
-        tree = ast.parse(src)
+        tree = parse_source(src)
     except (SyntaxError, ValueError, RecursionError):
         return set()
     out: set[str] = set()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
+from ..pysource import parse as parse_source
 from .history import run_version
 from .pins import Pin
 
@@ -189,7 +190,7 @@ def imports(text: str) -> list[Import]:
     finetune.py) is read, and one inside a `try:` whose handlers catch its ImportError (the script's own fallback)
     is not; text that does not parse is read line by line (comments skipped)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError, RecursionError):
         return _line_imports(text)
     lines = text.splitlines()

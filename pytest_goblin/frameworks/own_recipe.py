@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from .. import repoindex, safepath
+from ..pysource import parse as parse_source
 
 # `tune run [launcher options] path/to/recipe.py [--config ...]`
 _TUNE_RUN_PY = re.compile(r"\btune\s+run\b(?:\s+(?:--?[\w-]+(?:[ =](?!-)[^\s\\]+)?|\\\n))*\s+([\w./${}\"'-]+?\.py)\b")
@@ -101,7 +102,7 @@ def keys_read(recipe: Path, roots: list[Path] | None = None) -> frozenset[str] |
     outside the file)."""
     try:
         source = safepath.read_text(recipe, roots=roots)
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except (OSError, safepath.UnsafePath, SyntaxError, ValueError):
         return None
     local = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
@@ -369,7 +370,7 @@ def recipe_sharding(path: Path, roots: list[Path]) -> RecipeSharding | None:
     """What the recipe file shows of its sharding (RecipeSharding); None when the file cannot be read or parsed."""
     try:
         source = safepath.read_text(path, roots=roots)
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except (OSError, safepath.UnsafePath, SyntaxError, ValueError):
         return None
     strategy = recipe_strategy(path, roots)

@@ -91,6 +91,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from ..pysource import parse as parse_source
 from ..safepath import UnsafePath, project_root, read_bytes, read_text, repository_root, tree_of
 from . import image_pins
 from .facts import KEY_SINCE, OLDEST_READ, VALUE_SINCE
@@ -1277,7 +1278,7 @@ def _message_lines(body: str) -> set[int]:
     import ast
 
     try:
-        tree = ast.parse(body)
+        tree = parse_source(body)
     except (SyntaxError, ValueError):
         return set()
     spans: list[ast.AST] = []
@@ -1549,7 +1550,7 @@ def _setup_extras_only(src: str) -> dict[str, set[str]]:
     import ast
 
     try:
-        tree = ast.parse(src)
+        tree = parse_source(src)
     except (SyntaxError, ValueError, RecursionError):
         return {}
     values: dict[str, ast.expr] = {}

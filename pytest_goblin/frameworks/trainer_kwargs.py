@@ -22,6 +22,8 @@ from typing import Any
 
 from packaging.version import Version
 
+from ..pysource import parse as parse_source
+
 TRAINERS = ("SFTTrainer", "DPOTrainer", "ORPOTrainer", "KTOTrainer", "RewardTrainer")
 CLASSES = {"trl": TRAINERS, "transformers": ("Trainer", "Seq2SeqTrainer")}
 
@@ -67,7 +69,7 @@ def trainer_calls(text: str) -> list[TrainerCall]:
     """The script's calls of a TRL trainer class it imports, with their literal keywords; a call with `**` is left out
     (what it passes is not read)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_source(text)
     except (SyntaxError, ValueError):
         return []
     names = framework_names(tree)
