@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..schemas import FieldSource
 from .base import Reader
-from .launched import _Module, _module_file, _Repo, parse_in_tree
+from .launched import ParsedModule, RepoModules, _module_file, parse_in_tree
 
 MAX_MODULES = 24  # repository modules read from the script, breadth first
 MAX_DEPTH = 2  # import hops from the script
@@ -50,7 +50,7 @@ def _in_function(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
     return None
 
 
-def _found(mod: _Module) -> str | None:
+def _found(mod: ParsedModule) -> str | None:
     for node in ast.walk(mod.tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (line := _in_function(node)) is not None:
             return f"{mod.shown}:{line}"
@@ -65,9 +65,9 @@ def in_batch_contrastive(script_path: str | Path) -> str | None:
     if got is None:
         return None
     script, roots, root = got
-    repo = _Repo(script, roots, root)
+    repo = RepoModules(script, roots, root)
     seen = {script.path}
-    todo: list[tuple[_Module, int]] = [(script, 0)]
+    todo: list[tuple[ParsedModule, int]] = [(script, 0)]
     while todo:
         mod, depth = todo.pop(0)
         hit = _found(mod)

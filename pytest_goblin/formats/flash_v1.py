@@ -64,15 +64,15 @@ def _at_start(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
 def flash_v1_import(path: str | Path) -> V1Import | None:
     """The first flash-attn 1.x import the script reaches, breadth first through the repository modules it imports
     (a certain path before one through a function or a branch), or None."""
-    from .launched import _cwd_on_path, _Module, _module_file, _Repo, parse_in_tree
+    from .launched import ParsedModule, RepoModules, _module_file, cwd_on_path, parse_in_tree
 
     parsed = parse_in_tree(path)
     if parsed is None:
         return None
     script, roots, root = parsed
-    repo = _Repo(script, roots, root)
-    cwd = _cwd_on_path(script, root)
-    todo: list[tuple[_Module, bool, list[str]]] = [(script, True, [])]
+    repo = RepoModules(script, roots, root)
+    cwd = cwd_on_path(script, root)
+    todo: list[tuple[ParsedModule, bool, list[str]]] = [(script, True, [])]
     seen: set[Path] = {script.path}
     found: V1Import | None = None
     while todo and len(seen) <= MAX_MODULES:

@@ -379,24 +379,24 @@ class Launched:
 
 
 @dataclass
-class _Module:
+class ParsedModule:
     path: Path
     tree: ast.Module
     shown: str
     text: str = ""
 
 
-def _parse(path: Path, roots: list[Path], root: Path) -> _Module | None:
+def _parse(path: Path, roots: list[Path], root: Path) -> ParsedModule | None:
     try:
         text = read_text(path, roots=roots, limit=MAX_SCRIPT_BYTES)
         tree = parse_source(text)
     except (UnsafePath, OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
         return None
     real = Path(os.path.realpath(path))
-    return _Module(real, tree, os.path.relpath(real, root) if real.is_relative_to(root) else str(path), text)
+    return ParsedModule(real, tree, os.path.relpath(real, root) if real.is_relative_to(root) else str(path), text)
 
 
-def parse_in_tree(path: str | Path) -> tuple[_Module, list[Path], Path] | None:
+def parse_in_tree(path: str | Path) -> tuple[ParsedModule, list[Path], Path] | None:
     """A script parsed inside the tree it is read from: (module, roots, repository root), the root its real folder
     where a link leads outside the tree; None where it cannot be read or parsed."""
     absolute = Path(os.path.abspath(path))
@@ -471,7 +471,7 @@ _COUSIN_SAID = "no launch line names this file or one of its folder, and it sets
 _COMMON_CLASSES = (("transformers", "TrainingArguments"), ("trl", "ModelConfig"), ("trl", "ScriptArguments"))
 
 
-def _sets_own_field(config: Path, roots: list[Path], repo: _Repo, script: _Module) -> bool:
+def _sets_own_field(config: Path, roots: list[Path], repo: RepoModules, script: ParsedModule) -> bool:
     """Whether the recipe sets a top-level key that a repository argument class the script parses into declares (Firefly's
     `train_mode`, `task_type` of its CustomizedArguments), not one every TrainingArguments recipe has: the evidence that a
     launch line of another folder's recipe runs this one too."""
@@ -575,7 +575,7 @@ def _scripts_naming(real: Path, targets: list[Path], roots: list[Path], root: Pa
 
 def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path, cwd: tuple[Path, ...] = ()) -> Path | None:
     """The repository file of `from name import ...` (level: the leading dots) seen from `here`; `cwd`: the folders a
-    launch may run the script from, where the script puts its working folder on sys.path (`_cwd_on_path`)."""
+    launch may run the script from, where the script puts its working folder on sys.path (`cwd_on_path`)."""
     parts = name.split(".") if name else []
     bases = [here.parent] if level == 0 else [here.parents[level - 1]] if level - 1 < len(here.parents) else []
     if level == 0:
@@ -591,7 +591,7 @@ def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path
     return None
 
 
-def _cwd_on_path(script: _Module, root: Path) -> tuple[Path, ...]:
+def cwd_on_path(script: ParsedModule, root: Path) -> tuple[Path, ...]:
     """The folders between the script's and the repository root, nearest first, where the script puts its working
     folder on the import path at module level (`sys.path.append("./")`, review10a #15: AMD-Hybrid-Models
     train_distill.py:23, launched from the folder above its own): a launch runs it from one of them; () otherwise."""
@@ -607,31 +607,31 @@ def _cwd_on_path(script: _Module, root: Path) -> tuple[Path, ...]:
     return ()
 
 
-class _Repo:
+class RepoModules:
     """Classes looked up by name from a module, through its imports into the repository."""
 
-    def __init__(self, script: _Module, roots: list[Path], root: Path):
+    def __init__(self, script: ParsedModule, roots: list[Path], root: Path):
         self.script, self.roots, self.root = script, roots, root
-        self.cwd = _cwd_on_path(script, root)
-        self.modules: dict[Path, _Module | None] = {script.path: script}
+        self.cwd = cwd_on_path(script, root)
+        self.modules: dict[Path, ParsedModule | None] = {script.path: script}
 
-    def module(self, path: Path) -> _Module | None:
+    def module(self, path: Path) -> ParsedModule | None:
         real = Path(os.path.realpath(path))
         if real not in self.modules:
             self.modules[real] = _parse(real, self.roots, self.root)
         return self.modules[real]
 
-    def find(self, name: str, mod: _Module) -> tuple[ast.ClassDef, _Module] | None:
+    def find(self, name: str, mod: ParsedModule) -> tuple[ast.ClassDef, ParsedModule] | None:
         """A module-level `class name` of the repository, followed through `from x import name`."""
         hit = self._definition(name, mod, ast.ClassDef)
         return (hit[0], hit[1]) if hit is not None and isinstance(hit[0], ast.ClassDef) else None
 
-    def find_function(self, name: str, mod: _Module) -> tuple[ast.FunctionDef, _Module] | None:
+    def find_function(self, name: str, mod: ParsedModule) -> tuple[ast.FunctionDef, ParsedModule] | None:
         """A module-level `def name(...)` of the repository, followed through `from x import name` as `find`."""
         hit = self._definition(name, mod, ast.FunctionDef)
         return (hit[0], hit[1]) if hit is not None and isinstance(hit[0], ast.FunctionDef) else None
 
-    def _definition(self, name: str, mod: _Module, kind: type[ast.stmt], hops: int = 0) -> tuple[ast.stmt, _Module] | None:
+    def _definition(self, name: str, mod: ParsedModule, kind: type[ast.stmt], hops: int = 0) -> tuple[ast.stmt, ParsedModule] | None:
         if hops > MAX_HOPS:
             return None
         for node in mod.tree.body:
@@ -654,10 +654,10 @@ class _Repo:
                     return hit
         return None
 
-    def chain(self, name: str, mod: _Module) -> list[tuple[ast.ClassDef, _Module]]:
+    def chain(self, name: str, mod: ParsedModule) -> list[tuple[ast.ClassDef, ParsedModule]]:
         """The class and its bases found in the repository, nearest first."""
-        out: list[tuple[ast.ClassDef, _Module]] = []
-        todo: list[tuple[str, _Module]] = [(name, mod)]
+        out: list[tuple[ast.ClassDef, ParsedModule]] = []
+        todo: list[tuple[str, ParsedModule]] = [(name, mod)]
         while todo and len(out) < 16:
             n, m = todo.pop(0)
             hit = self.find(n, m)
@@ -671,10 +671,10 @@ class _Repo:
         return out
 
 
-def trainer_packing(repo: _Repo, script: _Module, trainer: str, parents: dict[int, ast.AST]) -> list[CodeSet]:
+def trainer_packing(repo: RepoModules, script: ParsedModule, trainer: str, parents: dict[int, ast.AST]) -> list[CodeSet]:
     """`SFTTrainer(..., packing=True)` (or a repository subclass of SFTTrainer, review10a #15: AMD-Hybrid-Models
     train_distill.py:285 `KDTrainer(..., packing=True)`): the run packs whatever the file says, as a setting in code."""
-    if trainer != "SFTTrainer" and not any("SFTTrainer" in _base_names(cls) for cls, _m in repo.chain(trainer, script)):
+    if trainer != "SFTTrainer" and not any("SFTTrainer" in base_names(cls) for cls, _m in repo.chain(trainer, script)):
         return []
     out: list[CodeSet] = []
     for node in ast.walk(script.tree):
@@ -689,11 +689,11 @@ def trainer_packing(repo: _Repo, script: _Module, trainer: str, parents: dict[in
     return out
 
 
-def _base_names(cls: ast.ClassDef) -> list[str]:
+def base_names(cls: ast.ClassDef) -> list[str]:
     return [b.id if isinstance(b, ast.Name) else b.attr for b in cls.bases if isinstance(b, (ast.Name, ast.Attribute))]
 
 
-def _trl_base(repo: _Repo, name: str, mod: _Module) -> tuple[str, str] | None:
+def _trl_base(repo: RepoModules, name: str, mod: ParsedModule) -> tuple[str, str] | None:
     """(TRL class, `file:line` of the repository class) when `name` is, or subclasses, one of TRL's
     preference trainers/configs: a base written `trl.DPOConfig`, or a bare name the repository does
     not define (imported from the installed package)."""
@@ -708,7 +708,7 @@ def _trl_base(repo: _Repo, name: str, mod: _Module) -> tuple[str, str] | None:
     return None
 
 
-def _args_classes(repo: _Repo, script: _Module, classes: list[str]) -> tuple[str, str]:
+def _args_classes(repo: RepoModules, script: ParsedModule, classes: list[str]) -> tuple[str, str]:
     """(TRL config class, the repository's own TrainingArguments subclass) among the parser classes, read from the code:
     a TRL trainer config the repository does not define, or reaches through its bases (`trl_args`); else the one
     repository class whose bases reach transformers' TrainingArguments and none of TRL's configs (`own_args`, shown with
@@ -751,7 +751,7 @@ TRL_MODEL_CONFIG_FIELDS: dict[str, tuple[Any, str]] = {
 }
 
 
-def _trl_model_config(repo: _Repo, name: str, mod: _Module) -> bool:
+def _trl_model_config(repo: RepoModules, name: str, mod: ParsedModule) -> bool:
     """Whether parser class `name` is, or subclasses, TRL's ModelConfig (a name the repository does not define)."""
     chain = repo.chain(name, mod)
     if not chain:
@@ -794,7 +794,7 @@ def _yaml_args(tree: ast.Module, parser: ast.Call | None) -> int | None:
     return None
 
 
-def _parser_fields(repo: _Repo, script: _Module, classes: list[str]) -> tuple[frozenset[str], tuple[str, ...]] | None:
+def _parser_fields(repo: RepoModules, script: ParsedModule, classes: list[str]) -> tuple[frozenset[str], tuple[str, ...]] | None:
     """(fields of the repository's own classes, the framework classes outside it) the parser is built from: a class the
     repository does not define, or a base it does not (`class GRPOConfig(trl.GRPOConfig)`), is the framework's, read from
     goblin's key tables by the caller. None where a class is not a dataclass goblin reads or a base is not a plain name."""
@@ -809,10 +809,10 @@ def _parser_fields(repo: _Repo, script: _Module, classes: list[str]) -> tuple[fr
             continue
         for cls, mod in chain:
             dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)
-            if dc is None or len(_base_names(cls)) != len(cls.bases):
+            if dc is None or len(base_names(cls)) != len(cls.bases):
                 return None
             own.update(dc.fields)
-            for base in _base_names(cls):
+            for base in base_names(cls):
                 hit = repo.find(base, mod)
                 if hit is None or hit[0] is cls:
                     outside.append(base)
@@ -861,7 +861,7 @@ def script_parser(path: str | Path) -> tuple[tuple[str, ...], tuple[frozenset[st
     _call, classes = _parser_classes(script.tree)
     if _call is None:
         return None
-    return tuple(classes), _parser_fields(_Repo(script, roots, root), script, classes), _argv_changed(script.tree)
+    return tuple(classes), _parser_fields(RepoModules(script, roots, root), script, classes), _argv_changed(script.tree)
 
 
 def _trl_parse(tree: ast.Module) -> tuple[int, dict[str, Any]] | None:
@@ -883,7 +883,7 @@ def _trl_parse(tree: ast.Module) -> tuple[int, dict[str, Any]] | None:
     return call.lineno, kwargs
 
 
-def _preference_of(repo: _Repo, script: _Module, trainer: str) -> tuple[str, str] | None:
+def _preference_of(repo: RepoModules, script: ParsedModule, trainer: str) -> tuple[str, str] | None:
     """A trainer class's preference kind: TRL's own, a repository subclass of one, or a repository
     class that puts chosen and rejected through the model together (`concatenated_forward`)."""
     chain = repo.chain(trainer, script)
@@ -1015,10 +1015,10 @@ def _launched(config: str) -> Launched | None:
     script = _parse(path, roots, root)
     if script is None:
         return None
-    if where.endswith(_COUSIN_SAID) and not _sets_own_field(Path(config), roots, _Repo(script, roots, root), script):
+    if where.endswith(_COUSIN_SAID) and not _sets_own_field(Path(config), roots, RepoModules(script, roots, root), script):
         return None  # a launch line of another folder's recipe stands for this file only where it sets the script's own keys
     out = Launched(script=script.shown, where=where, script_path=str(script.path), text=script.text)
-    repo = _Repo(script, roots, root)
+    repo = RepoModules(script, roots, root)
     _call, classes = _parser_classes(script.tree)
     out.parser_classes = tuple(classes)
     if _call is not None and isinstance(_call.func, (ast.Name, ast.Attribute)):
@@ -1047,7 +1047,7 @@ def _launched(config: str) -> Launched | None:
     if any(_trl_model_config(repo, name, script) for name in classes):
         for fname, (value, _cite) in TRL_MODEL_CONFIG_FIELDS.items():
             out.fields.setdefault(fname, value)
-    training = {c for c in classes if c in CONFIG_CLASSES or any(b in CONFIG_CLASSES for cls, _m in repo.chain(c, script) for b in _base_names(cls))}
+    training = {c for c in classes if c in CONFIG_CLASSES or any(b in CONFIG_CLASSES for cls, _m in repo.chain(c, script) for b in base_names(cls))}
     if not classes:  # no parser: a task whose parameter is annotated with transformers' or TRL's class (a Flyte task)
         training = set(CONFIG_CLASSES)
     parents = {id(child): parent for parent in ast.walk(script.tree) for child in ast.iter_child_nodes(parent)}
@@ -1119,7 +1119,7 @@ _ATTENTION_FREE_CALLS = frozenset({"print", "str", "repr"})
 _ATTN_KEY = "attn_implementation"
 
 
-def _attention_unread(repo: _Repo, script: _Module, classes: list[str]) -> str:
+def _attention_unread(repo: RepoModules, script: ParsedModule, classes: list[str]) -> str:
     """Why a recipe's `attn_implementation` never reaches the model, or "": the field belongs to a repository parser
     class, the script names `attn_implementation` nowhere, and the object the parser fills with it is only read
     attribute by attribute or handed to a repository function that does not name it either (or to a known helper
@@ -1328,14 +1328,14 @@ def script_trainer(path: str | Path) -> ScriptTrainer | None:
     call, name = calls[0], names.pop()
     ref = next((k.value for k in call.keywords if k.arg == "ref_model"), None)
     passed = ref is not None and not (isinstance(ref, ast.Constant) and ref.value is None)
-    repo = _Repo(script, roots, root)
+    repo = RepoModules(script, roots, root)
     out = ScriptTrainer(trainer=name, preference=_preference_of(repo, script, name), ref_passed=passed, line=call.lineno)
     if out.preference is None:
         out.custom = custom_preference(repo, script, name)
     return out
 
 
-def custom_preference(repo: _Repo, script: _Module, name: str) -> str | None:
+def custom_preference(repo: RepoModules, script: ParsedModule, name: str) -> str | None:
     """The trainer `name` when it, or a repository class it subclasses, is named as a preference trainer (dpo, orpo, kto,
     simpo, cpo) and the chain reaches none of TRL's: "X (file:line), the repository's own class (bases: ...), subclasses
     none of TRL's preference trainers", with the preference-named base where it is not X itself. None otherwise."""
@@ -1344,11 +1344,11 @@ def custom_preference(repo: _Repo, script: _Module, name: str) -> str | None:
     if not chain or named is None:
         return None
     cls, mod = chain[0]
-    bases = ", ".join(_base_names(cls)) or "object"
+    bases = ", ".join(base_names(cls)) or "object"
     via = (
         ""
         if named[0] is cls
-        else f", a subclass of the repository's {named[0].name} ({named[1].shown}:{named[0].lineno}, bases: {', '.join(_base_names(named[0])) or 'object'})"
+        else f", a subclass of the repository's {named[0].name} ({named[1].shown}:{named[0].lineno}, bases: {', '.join(base_names(named[0])) or 'object'})"
     )
     return f"{name} ({mod.shown}:{cls.lineno}), the repository's own class (bases: {bases}){via}, {CUSTOM_PREFERENCE}"
 
@@ -1359,7 +1359,7 @@ MAX_IMPORTED_FUNCTIONS = 16
 def imported_functions(path: str | Path, tree: ast.Module) -> list[tuple[str, ast.FunctionDef, str, Path]]:
     """The repository functions the script calls by a name it imports (`from train_llama_from_scratch import
     prepare_dataset` ... `prepare_dataset(...)`): (name, the function's definition, its file shown, its path), read with ast through
-    safepath as `_Repo.find_function` follows imports; nothing imported or run. At most MAX_IMPORTED_FUNCTIONS."""
+    safepath as `RepoModules.find_function` follows imports; nothing imported or run. At most MAX_IMPORTED_FUNCTIONS."""
     local = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names} - local
     names = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
@@ -1376,7 +1376,7 @@ def imported_functions(path: str | Path, tree: ast.Module) -> list[tuple[str, as
     if found is None:
         return []
     script, roots, root = found
-    repo = _Repo(script, roots, root)
+    repo = RepoModules(script, roots, root)
     out: list[tuple[str, ast.FunctionDef, str, Path]] = []
     for name in called[:MAX_IMPORTED_FUNCTIONS]:
         hit = repo.find_function(name, script)

@@ -6,7 +6,7 @@ fed `args.lora_config`; model/load_base_model.py:29-45,57-58 `self.config = self
 
 Read (ast, nothing run): the launch line that runs the recipe's script and names the recipe, its `--flag FILE.json` words
 other than the recipe; the argparse option of that flag in the script; a call in the script of a repository class
-(`launched._Repo.find`, through its imports) one of whose arguments is that option (`args.<dest>`, or a function
+(`launched.RepoModules.find`, through its imports) one of whose arguments is that option (`args.<dest>`, or a function
 parameter every call passes it: pyeval.Evaluator); that class has one `__init__` parameter besides `self`, exactly one
 `json.load`, and its model-weights loads (`AutoModel*.from_pretrained`) all take `self.<attr>[KEY]` or
 `self.<attr>.get(KEY...)` of one literal KEY; the JSON file (inside the tree) holds KEY as a string. Anything else names
@@ -159,7 +159,7 @@ def loader_model(config: str | Path) -> LoaderModel | None:
 
 def _through_class(script: Any, roots: list[Path], root: Path, dest: str) -> tuple[str, str, str, int, int, tuple[str, ...]] | None:
     """(KEY, class, its module shown, load line, call line) of the repository class the script gives `args.<dest>`."""
-    from .launched import _Repo
+    from .launched import RepoModules
 
     tree: ast.Module = script.tree
     parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
@@ -172,7 +172,7 @@ def _through_class(script: Any, roots: list[Path], root: Path, dest: str) -> tup
         return False, None
 
     ev = Evaluator(tree, parents, leaf)
-    repo = _Repo(script, roots, root)
+    repo = RepoModules(script, roots, root)
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
         if not isinstance(call.func, ast.Name):
             continue

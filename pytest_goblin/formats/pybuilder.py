@@ -23,7 +23,7 @@ from .pyhelper import _binds_trained, _trained
 from .pyscript import Location, Script
 
 if TYPE_CHECKING:
-    from .launched import _Module, _Repo
+    from .launched import ParsedModule, RepoModules
     from .pycommand import CommandLine
 
 MAX_BUILDERS = 8
@@ -31,7 +31,7 @@ _ATTN_KEYS = ("attn_implementation", "_attn_implementation")
 _DTYPE_KEYS = ("torch_dtype", "dtype")
 
 
-def _builder(call: ast.Call, repo: _Repo, script: _Module) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, _Module, str] | None:
+def _builder(call: ast.Call, repo: RepoModules, script: ParsedModule) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ParsedModule, str] | None:
     """The repository function or class method `call` runs: `f(...)`, or `C.m(...)` on a class `C` the repository defines."""
     func = call.func
     if isinstance(func, ast.Name):

@@ -4,7 +4,7 @@ trainer (sotopia-rl@2ebb14e scripts/train_grpo.py: `trainer = SotopiaGRPOTrainer
 then trl's `GRPOTrainer(args=training_args, ...)`): the script is read through that class, its config call's
 keywords resolved against the script's own command line (the namespace the script hands the class).
 
-Found only where the class is the repository's (followed through its imports, `launched._Repo`), it or a
+Found only where the class is the repository's (followed through its imports, `launched.RepoModules`), it or a
 base of it builds a config class goblin reads (`pyclasses.CONFIG_CLASSES`) and a trainer of a known
 framework (a name imported from `trl` or `transformers`, or a base class so imported), and the script calls
 `.train()` on the instance: a script that builds the class only to `.evaluate()` or `.predict()` is not
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .launch_trains import trains_on as _trains
-from .launched import _Module, _Repo, parse_in_tree
+from .launched import ParsedModule, RepoModules, parse_in_tree
 from .pyclasses import CONFIG_CLASSES, HF_ARGS, MODEL_KEYS
 from .pyliteral import call_name, literal_value
 from .pyscript import Location, Script
@@ -31,7 +31,7 @@ _OWN = {"trl": "TRL's", "transformers": "transformers'"}
 class Built:
     cls: str  # the repository class the script builds
     shown: str  # `sotopia_rl/grpo_trainer.py:25`: where that class is defined
-    module: _Module  # the module of the class that builds the config
+    module: ParsedModule  # the module of the class that builds the config
     classes: list[ast.ClassDef]  # the class and its repository bases, nearest first
     config_call: ast.Call
     config_class: str
@@ -41,7 +41,7 @@ class Built:
     namespace: dict[str, str]  # an attribute or parameter of the class holding what the script passes -> the script's name
 
 
-def _framework_names(mod: _Module) -> dict[str, str]:
+def _framework_names(mod: ParsedModule) -> dict[str, str]:
     """Names the module imports from a known framework: name -> framework."""
     out: dict[str, str] = {}
     for node in ast.walk(mod.tree):
@@ -51,7 +51,7 @@ def _framework_names(mod: _Module) -> dict[str, str]:
     return out
 
 
-def _framework_trainer(classes: list[tuple[ast.ClassDef, _Module]]) -> tuple[str, int] | None:
+def _framework_trainer(classes: list[tuple[ast.ClassDef, ParsedModule]]) -> tuple[str, int] | None:
     """The framework trainer the class subclasses or builds: (`TRL's GRPOTrainer`, line)."""
     for cls, mod in classes:
         known = _framework_names(mod)
@@ -70,7 +70,7 @@ def _framework_trainer(classes: list[tuple[ast.ClassDef, _Module]]) -> tuple[str
     return None
 
 
-def _namespace(classes: list[tuple[ast.ClassDef, _Module]], call: ast.Call) -> dict[str, str]:
+def _namespace(classes: list[tuple[ast.ClassDef, ParsedModule]], call: ast.Call) -> dict[str, str]:
     """What the script passes the class by name (`args`), under the class's parameter and `self.` attribute names."""
     init = next(
         (f for cls, _ in classes for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"),
@@ -101,7 +101,7 @@ def built_trainer(path: Path) -> Built | None:
     if parsed is None:
         return None
     script, roots, root = parsed
-    repo = _Repo(script, roots, root)
+    repo = RepoModules(script, roots, root)
     for call in ast.walk(script.tree):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
             continue

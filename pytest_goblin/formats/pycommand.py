@@ -26,7 +26,7 @@ from .pyliteral import call_name, literal_value
 from .pyscript import Location, Script
 
 if TYPE_CHECKING:
-    from .launched import _Repo
+    from .launched import RepoModules
 
 
 # python-fire v0.7.1-3-g716bbc2 fire/core.py:873-918 (`--name=value`, `--name value`, hyphens read as underscores, a
@@ -203,18 +203,18 @@ class CommandLine:
         self.used: set[str] = set()
         self.defaults_noted = False
 
-    def _repository(self, tree: ast.Module) -> tuple[_Repo, Path] | None:
+    def _repository(self, tree: ast.Module) -> tuple[RepoModules, Path] | None:
         """The script's repository as formats/launched.py reads it (its modules parsed on demand, inside
         the tree) and the script's real path; None when the script is outside the repository it is in."""
         from .launch_walk import config_tree
-        from .launched import _Module, _Repo
+        from .launched import ParsedModule, RepoModules
 
         absolute = Path(os.path.abspath(self.path))
         roots, root, _how = config_tree(absolute)
         real = Path(os.path.realpath(absolute))
         if not real.is_relative_to(root):
             return None
-        return _Repo(_Module(real, tree, os.path.relpath(real, root)), roots, root), real
+        return RepoModules(ParsedModule(real, tree, os.path.relpath(real, root)), roots, root), real
 
     def _imported_classes(self, tree: ast.Module) -> None:
         """The parser's argument classes the script imports from its own repository (`from alignment

@@ -77,7 +77,7 @@ def _environ_get(node: ast.expr) -> tuple[str, ast.expr | None] | None:
     return None
 
 
-class _Module:
+class ParsedModule:
     """The module-level values (read in order, through `if`s whose test is known) and the notes on them."""
 
     def __init__(self, tree: ast.Module, env: dict[str, str], parents: dict[int, ast.AST]):
@@ -163,7 +163,7 @@ class _Module:
                         self.values.pop(name, None)
 
 
-def _modal_gpus(fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: _Module) -> tuple[int | None, str]:
+def _modal_gpus(fn: ast.FunctionDef | ast.AsyncFunctionDef, mod: ParsedModule) -> tuple[int | None, str]:
     """The GPU count a Modal decorator (`@app.function(gpu=...)`, `@app.cls(gpu=...)`) asks for, and how it was read."""
     for dec in fn.decorator_list:
         if not isinstance(dec, ast.Call):
@@ -213,7 +213,7 @@ def commands(text: str, env: dict[str, str] | None = None) -> list[PyCommand]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
-    mod = _Module(tree, dict(env or {}), parents)
+    mod = ParsedModule(tree, dict(env or {}), parents)
     # names passed as the first argument of a runner, per function (None: module level)
     run_names: set[tuple[int, str]] = set()
     first_args: list[ast.expr] = []
@@ -254,7 +254,7 @@ def commands(text: str, env: dict[str, str] | None = None) -> list[PyCommand]:
     return sorted(out, key=lambda c: c.line)
 
 
-def _undecided_branch(e: ast.expr, parents: dict[int, ast.AST], mod: _Module) -> tuple[int, int, str] | None:
+def _undecided_branch(e: ast.expr, parents: dict[int, ast.AST], mod: ParsedModule) -> tuple[int, int, str] | None:
     """The nearest `if` statement holding the command whose test the module's values do not decide: (line, arm, test)."""
     child: ast.AST = e
     p = parents.get(id(e))
@@ -300,7 +300,7 @@ def _unmounted(token: str, mounts: list[tuple[str, str, int]], notes: list[str])
 MAX_BINDINGS = 16
 
 
-def _bindings(e: ast.expr, mod: _Module, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> list[tuple[dict[str, Any], list[str]]]:
+def _bindings(e: ast.expr, mod: ParsedModule, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> list[tuple[dict[str, Any], list[str]]]:
     """One rendering per value the calls of the command's function pass for the one parameter whose calls
     disagree (`train.spawn("config-fft.yml")`, `train.spawn("config-lora.yml")` around `f"axolotl train
     /root/configs/{config}"`: MODAL_CALL_AT), each with a note; the command as it is otherwise."""
@@ -333,7 +333,7 @@ def _bindings(e: ast.expr, mod: _Module, fn: ast.FunctionDef | ast.AsyncFunction
 
 
 def _render(
-    e: ast.expr, mod: _Module, fn: ast.FunctionDef | ast.AsyncFunctionDef | None, fixed: dict[str, Any] | None = None
+    e: ast.expr, mod: ParsedModule, fn: ast.FunctionDef | ast.AsyncFunctionDef | None, fixed: dict[str, Any] | None = None
 ) -> tuple[list[str], list[str]] | None:
     notes: list[str] = []
 

@@ -50,7 +50,7 @@ def spread_collator(path: str | Path, tree: ast.Module, trainer: str, shown: str
     """Why the trainer packs nothing it is given: its call spreads `**name`, `name` bound to a call of a repository
     function whose returned dict holds a `data_collator` of the repository's own (a class or function not imported from
     trl or transformers). None where no spread is read, or its collator is the framework's or None."""
-    from .launched import _Repo, parse_in_tree
+    from .launched import RepoModules, parse_in_tree
 
     spreads: list[tuple[str, int]] = []
     for node in ast.walk(tree):
@@ -62,7 +62,7 @@ def spread_collator(path: str | Path, tree: ast.Module, trainer: str, shown: str
     if found is None:
         return None
     script, roots, root = found
-    repo = _Repo(script, roots, root)
+    repo = RepoModules(script, roots, root)
     for name, line in spreads:
         calls = [
             n.value

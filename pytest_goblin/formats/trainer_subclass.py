@@ -5,7 +5,7 @@ blockers._trainer_kwargs_at_version. The subclass's own `__init__` decides: its 
 takes `**kwargs` and hands them to `super().__init__(...)` (or `Base.__init__(self, ...)`), the other keywords go to the
 parent; where it has no `__init__`, the parent's signature applies to them all. A class with more than one base, an
 `__init__` without `**kwargs` or one that does not hand them on is not judged (what it does is its own). The classes are
-found through the repository's imports (launched._Repo); nothing is imported or run."""
+found through the repository's imports (launched.RepoModules); nothing is imported or run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import ast
 from pathlib import Path
 
 from ..frameworks.trainer_kwargs import TrainerCall, attribute_class, framework_names, imports_unsloth, literal_keywords
-from .launched import _base_names, _Module, _Repo, parse_in_tree
+from .launched import ParsedModule, RepoModules, base_names, parse_in_tree
 
 MAX_DEPTH = 8
 
@@ -27,7 +27,7 @@ def subclass_calls(path: str | Path) -> list[TrainerCall]:
     script, roots, root = parsed
     direct = framework_names(script.tree)
     patched = imports_unsloth(script.tree)  # Unsloth's patched trainers (trainer_kwargs.imports_unsloth): not judged
-    repo = _Repo(script, roots, root)
+    repo = RepoModules(script, roots, root)
     out: list[TrainerCall] = []
     for node in ast.walk(script.tree):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.func.id in direct:
@@ -41,7 +41,9 @@ def subclass_calls(path: str | Path) -> list[TrainerCall]:
     return out
 
 
-def _handed_on(repo: _Repo, script: _Module, name: str, keywords: tuple[tuple[str, int], ...]) -> tuple[str, str, tuple[tuple[str, int], ...], str] | None:
+def _handed_on(
+    repo: RepoModules, script: ParsedModule, name: str, keywords: tuple[tuple[str, int], ...]
+) -> tuple[str, str, tuple[tuple[str, int], ...], str] | None:
     """(framework, its class, the keywords its __init__ gets, how) for a call of the repository class `name`, or None."""
     hit = repo.find(name, script)
     if hit is None:
@@ -67,7 +69,7 @@ def _handed_on(repo: _Repo, script: _Module, name: str, keywords: tuple[tuple[st
         if found is not None:
             how = f"its __init__ hands the keywords it does not name to {found[1]}.__init__" if handed else "has no __init__ of its own"
             return found[0], found[1], keywords, f"{top.name} ({top_mod.shown}:{top.lineno}) is a subclass of {found[1]} and {how}"
-        names = _base_names(cls)
+        names = base_names(cls)
         hit = repo.find(names[0], mod) if names else None
     return None
 
