@@ -734,6 +734,9 @@ class Report(Model):
     # (`AMD Instinct MI300X`, `this machine: CPU only`), so a forged artifact cannot put a sentence there.
     measured_on: str | None = Field(default=None, max_length=DEVICE_LABEL_MAX, pattern=DEVICE_LABEL)
     speedup: Speedup | None = None
+    # The projected speedup with the edits the user makes by hand counted (a value the launch line passes, the script's
+    # code: goblin writes the config only), set where the verdict rests on them; `speedup` stays the config patch's.
+    hand_speedup: Speedup | None = None
     before: RunMetrics | None = None
     after: RunMetrics | None = None
     patch: Patch | None = None

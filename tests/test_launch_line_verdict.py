@@ -8,6 +8,7 @@ the patch, and `--fix` still writes only the audited file.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -154,9 +155,19 @@ def test_a_quantized_load_in_code_counts_with_the_launch_line(tmp_path: Path) ->
 def test_the_items_line_says_what_decided_a_verdict_the_users_edits_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The item's one line shows the config's own patch speedup (1.00x), so it says that the user's edits decided it."""
+    """The item's one line leads with the speedup the user's edits project, says it is theirs beside the config's own
+    patch (1.00x), and what decided the verdict (blind review 14b #31: a FAIL whose line showed only 1.00x)."""
     _code_repo(tmp_path, "if True:")
     monkeypatch.chdir(tmp_path)
-    main(["audit", "train.py", "--target", "mi300x", "--runner", "projection"])
+    main(["audit", "train.py", "--target", "mi300x", "--runner", "projection", "--json", "r.json"])
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("FAIL "))
-    assert "1.00x [1.00-1.00] projected (with the edits of memory.disable_checkpointing_when_hbm_free made in the script's code" in line
+    report = json.loads((tmp_path / "r.json").read_text())["items"][0]["report"]
+    hand = report["hand_speedup"]
+    assert hand["low"] >= 1.10 and report["speedup"]["point"] == 1.0
+    assert f"{hand['point']:.2f}x [{hand['low']:.2f}-{hand['high']:.2f}] projected with the edits made by hand (the config's own patch: 1.00x)" in line
+    assert "(with the edits of memory.disable_checkpointing_when_hbm_free made in the script's code" in line
+
+
+def test_a_verdict_the_config_patch_decides_has_no_hand_speedup(tmp_path: Path) -> None:
+    report = _audit(_repo(tmp_path, "1", gc=True))  # the script's own edit decides: the launch line only adds
+    assert report.verdict == "fail" and report.hand_speedup is None

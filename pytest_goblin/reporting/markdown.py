@@ -149,7 +149,10 @@ def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[st
         blocked = [f.rule_id for f in r.findings if f.blocker]  # what stops the run comes before any patch
         shown = blocked or (r.patch.rule_ids if r.patch else [])
         top = ", ".join(md_code(rid, in_table=True) for rid in shown[:3]) or _unpatched(r.findings)
-        speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
+        h = r.hand_speedup  # the verdict rests on edits made by hand: their projection, said so
+        speed = (f"{h.point:.2f}x [{h.low:.2f}-{h.high:.2f}] with hand edits" if h else f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]") + (
+            ", not decided" if r.inconclusive else ""
+        )
         speed += f", {md_text(r.straddles.split(':', 1)[0])} (interval straddles a threshold)" if r.straddles else ""
         evidence = str(r.evidence) + (f" on {r.measured_on}" if r.measured_on else "")  # the numbers' device, not the target
         lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {_rates(r)} | {md_text(evidence)} | {top} |")

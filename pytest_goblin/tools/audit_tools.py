@@ -868,6 +868,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         speedup = Speedup(point=1.0, low=1.0, high=1.0, method="no edits: nothing to recover")
     verdict, reason = decide(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at)
     launch = _hand_edit_gain(ctx, w, patch) if evidence == "projected" else None
+    hand_speedup: Speedup | None = None
     if launch is not None:
         # an edit the user makes on the launch line or in the script's code is still recoverable: the verdict counts it
         # (goblin writes the config only)
@@ -876,6 +877,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         made = f"with the edits of {', '.join(ids)} made {places}, {HAND_COUNTED}"
         if _SEVERITY[counted] > _SEVERITY[verdict]:
             verdict, reason = counted, f"{made}, {said}; the config's own patch recovers {speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}]"
+            hand_speedup = combined
         elif combined.point > speedup.point:
             reason = f"{reason}; {made}, {combined.point:.2f}x [{combined.low:.2f}-{combined.high:.2f}]"
     measured = evidence == "measured" and bool(patch.edits or patch.env)
@@ -1163,6 +1165,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         evidence=evidence,  # type: ignore[arg-type]
         measured_on=device_label(before.device) if evidence == "measured" else None,
         speedup=speedup,
+        hand_speedup=hand_speedup,
         before=before,
         after=after,
         patch=patch,
