@@ -970,6 +970,10 @@ def one_process_visible(w: WorkloadConfig) -> int | None:
 # in 8/4-bit (trainer.py:2711-2724); torch 2.13.0 recommends DistributedDataParallel over it even on one node
 # (torch/nn/parallel/data_parallel.py:66-69)
 DATA_PARALLEL_AT = "transformers 5.25.0 training_args.py:1943-1949, trainer.py:2711-2724; torch 2.13.0 torch/nn/parallel/data_parallel.py:66-69"
+# with TrainingArguments(deepspeed=...) _setup_devices sets n_gpu 1 and starts accelerate's PartialState with DeepSpeed, whose
+# distributed type is then not NO, so the n_gpu = device_count() branch is never taken (training_args.py:1875, :1886-1888,
+# :1897-1901, :1918)
+DEEPSPEED_ONE_PROCESS_AT = "transformers 5.25.0 training_args.py:1875, :1886-1888, :1897-1901, :1918"
 
 
 def one_process_phrase(w: WorkloadConfig) -> str:
@@ -979,7 +983,15 @@ def one_process_phrase(w: WorkloadConfig) -> str:
     src = w.sources.get("one_process_gpus")
     where = f"{Path(src.file).name} line {src.line}" if src is not None and src.file else "its launch line"
     trainer = (w.framework or "").split(" ", 1)[0] in ("transformers", "trl")
-    if trainer and w.quantization in ("none", None):
+    if trainer and (w.strategy or "").startswith("deepspeed"):
+        # TrainingArguments' `deepspeed` makes the one process a DeepSpeed world of one: n_gpu stays 1, no DataParallel
+        # (transformers 5.25.0 training_args.py:1875, :1886-1888, :1897-1901; review14b #22 trl_mix.py:246)
+        does = (
+            "with DeepSpeed set in its TrainingArguments the Trainer starts a DeepSpeed world of that one process, which trains "
+            f"on the first visible GPU and leaves the other {n - 1} idle"
+        )
+        at = DEEPSPEED_ONE_PROCESS_AT
+    elif trainer and w.quantization in ("none", None):
         does = (
             f"the Trainer sees {n} GPUs in one process and wraps the model in torch.nn.DataParallel, which replicates it and "
             "scatters each batch from the first GPU every step, a path PyTorch recommends DistributedDataParallel over"
@@ -988,10 +1000,12 @@ def one_process_phrase(w: WorkloadConfig) -> str:
         does = "the Trainer does not wrap a model loaded in 8 or 4 bits in DataParallel, so it trains on one GPU and the others stay idle"
     else:
         does = "a training loop of its own runs on one GPU unless it spreads the work itself, and the others stay idle"
+    if not (trainer and (w.strategy or "").startswith("deepspeed")):
+        at = DATA_PARALLEL_AT
     note = src.note if src is not None and src.note else "one process runs it"
     return (
         f"{src.key if src is not None else 'the environment'} ({where}) makes {n} GPUs visible and {note}: {does} "
-        f"({DATA_PARALLEL_AT}). Launch one process per GPU: `torchrun --nproc_per_node {n} {Path(w.path).name} ...` or "
+        f"({at}). Launch one process per GPU: `torchrun --nproc_per_node {n} {Path(w.path).name} ...` or "
         f"`accelerate launch --num_processes {n} {Path(w.path).name} ...`; the global batch grows {n}x (divide "
         f"gradient_accumulation_steps by {n} to keep it)"
     )

@@ -107,3 +107,15 @@ def test_a_fourth_visible_gpu_is_the_vllm_gpu(tmp_path: Path) -> None:
     notes = _grpo(tmp_path, "0,1,2,3")
     assert any("the job uses 4 GPUs: 3 training processes + 1 vLLM GPU" in n for n in notes)
     assert not any("makes 4 GPUs visible, the 3 training" in n for n in notes)
+
+
+def test_one_process_with_deepspeed_trains_on_one_gpu_not_in_dataparallel(tmp_path: Path) -> None:
+    """review14b #22 trl_mix.py:246: TrainingArguments(deepspeed=...) under `python`: the Trainer starts a DeepSpeed world
+    of one process (n_gpu 1), so no DataParallel: one GPU trains and the others are idle."""
+    write_file(tmp_path, "ds.json", '{"zero_optimization": {"stage": 2}, "train_micro_batch_size_per_gpu": "auto"}\n')
+    path = _script(tmp_path, PLAIN.replace("--per_device_train_batch_size 1", "--per_device_train_batch_size 1 --deepspeed ds.json"))
+    w = load_config(path).workload
+    assert (w.strategy or "").startswith("deepspeed")
+    rule = next(r for r in kb.applicable(w, HW, kb.cached_rules()) if r.id == RULE)
+    msg = kb.render_finding(rule, w, HW)
+    assert "leaves the other 7 idle" in msg and "DataParallel" not in msg and "training_args.py:1875" in msg
