@@ -2410,38 +2410,110 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
     for dist in sorted(d for d in DISTS if d not in out and deps(d) in out):
         if (held := _unpinned_copinned(dist, out[str(deps(dist))])) is not None:
             out[dist] = held
-    if config.endswith(".py"):
+    if "transformers" not in out and (held := _held_by_tokenizers(config, text)) is not None:
+        out["transformers"] = held
+    script = _script_text(config, text)
+    if script is not None:
         for dist in ("trl", "transformers"):
-            if dist not in out and (held := _held_by_calls(dist, text)) is not None:
+            if dist not in out and (held := _held_by_calls(dist, script[1], script[0])) is not None:
                 out[dist] = held
     return out
 
 
-def _held_by_calls(dist: str, text: str) -> Pin | None:
-    """An unpinned framework that the script's own trainer calls hold below the newest release (review14b #22:
-    `SFTTrainer(tokenizer=...)` with no trl pin; SFTTrainer takes `tokenizer` up to trl 0.15.2 only): the run starts only
-    on a release that takes every literal keyword the script passes, so defaults are read at the newest such release,
-    assumed (kind "calls"), rather than at the newest release, on which it stops at start-up (that requirement is still
-    judged at the newest release: blockers._trainer_kwargs_of). None where no release goblin read takes them all (a
-    script mixing old and new keywords), or the newest already does."""
+def _script_text(config: str, text: str) -> tuple[str, str] | None:
+    """(how the script is named, its text): a Python config's own text, else the script the launch line of a YAML/JSON
+    recipe runs (LAUNCHED_SCRIPT), read through safepath; None for neither."""
+    if config.endswith(".py"):
+        return "the script", text
+    if not config.endswith((".yaml", ".yml", ".json")):
+        return None
+    for finder in LAUNCHED_SCRIPT:
+        got = finder(config)
+        if got is None:
+            continue
+        try:
+            return f"{os.path.basename(got[0])} (run on this file by {got[1]})", read_text(Path(got[0]), roots=tree_of(Path(got[0])), limit=LIMIT)
+        except (UnsafePath, OSError):
+            return None
+    return None
+
+
+def _held_by_calls(dist: str, text: str, shown: str = "the script") -> Pin | None:
+    """An unpinned framework that the script's own trainer calls or imports hold below the newest release (review14b #22:
+    `SFTTrainer(tokenizer=...)` with no trl pin; SFTTrainer takes `tokenizer` up to trl 0.15.2 only; review15a #14:
+    `from trl.commands.cli_utils import TrlParser`, a package trl 0.13.0 removed, frameworks/removed.py): the run starts
+    only on a release that takes every literal keyword the script passes and has every module it imports, so defaults
+    are read at the newest such release, assumed (kind "calls"), rather than at the newest release, on which it stops at
+    start-up (that requirement is still judged at the newest release: blockers._trainer_kwargs_of, modules.runs_without).
+    None where no release goblin read takes them all (a script mixing old and new keywords), or the newest already does.
+    `text` is the script's (a YAML recipe's: the script its launch line runs, `shown`)."""
     from .read_releases import read_versions
+    from .removed import imports
     from .trainer_kwargs import cite, rejects, trainer_calls
 
     calls = [c for c in trainer_calls(text) if c.dist == dist]
-    top = read_versions(dist)[-1]
-    if not calls or all(rejects(top, c.cls, k, dist) is not True for c in calls for k, _ in c.keywords):
+    gone = [i for i in imports(text) if i.removed.dist == dist]
+    releases = read_versions(dist)
+    if not releases:
         return None
-    for release in reversed(read_versions(dist)):
-        if all(rejects(release, c.cls, k, dist) is False for c in calls for k, _ in c.keywords):
+    top = releases[-1]
+
+    def has_imports(release: str) -> bool:
+        return all(_older(release, i.removed.gone) for i in gone)
+
+    if all(rejects(top, c.cls, k, dist) is not True for c in calls for k, _ in c.keywords) and has_imports(top):
+        return None
+    for release in reversed(releases):
+        if has_imports(release) and all(rejects(release, c.cls, k, dist) is False for c in calls for k, _ in c.keywords):
             break
     else:
         return None
-    call, (key, line) = next((c, kw) for c in calls for kw in c.keywords if rejects(top, c.cls, kw[0], dist) is True)
-    why = (
-        f"the script's {call.written}({key}=...) at line {line} is taken by {dist} {release} and older, not by {top} "
-        f"({cite(release, call.cls, dist)}): the run starts only on such a release"
-    )
+    reasons: list[str] = []
+    line = 0
+    lacking = [i for i in gone if not _older(top, i.removed.gone)]
+    if lacking:
+        first = lacking[0]
+        line = first.line
+        reasons.append(
+            f"{shown} imports {dist}.{first.removed.module} at line {line} (`{first.text}`), which {dist} {first.removed.gone} removed "
+            f"({first.removed.sources[0]}; {first.removed.sources[1]})"
+        )
+    stopped = next(((c, kw) for c in calls for kw in c.keywords if rejects(top, c.cls, kw[0], dist) is True), None)
+    if stopped is not None:
+        call, (key, at) = stopped
+        line = line or at
+        whose = "its" if reasons else f"{shown}'s"
+        reasons.append(f"{whose} {call.written}({key}=...) at line {at} is taken by {dist} {release} and older, not by {top} ({cite(release, call.cls, dist)})")
+    why = f"{'; '.join(reasons)}: the run starts only on {dist} {release} or older"
     return Pin(dist, release, f"{dist} (no version)", f"no {dist} pin", "", kind="calls", line=line, cap=f"<={release}", capped_by=why, unpinned=True)
+
+
+def _held_by_tokenizers(config: str, text: str) -> Pin | None:
+    """An unpinned transformers beside the repository's exact tokenizers pin (review15a #14, MathEDU requirement.txt:178
+    `tokenizers==0.19.1`, no transformers): pip installs only a transformers release whose own tokenizers requirement
+    admits the pin, so the newest such release is read, assumed (copins.copin_cap over every release of
+    copin_requirements.json), said with the pin's file:line. Only an exact tokenizers pin (`==`): a range leaves pip room."""
+    from .copins import copin_cap
+
+    tok = next((p for p in _exact_pins(config, text) if p.dist == "tokenizers"), None)
+    if tok is None or tok.kind != "pin" or not tok.exact:
+        return None
+    got = copin_cap("transformers", ">=0", tok.constraint, tok.where)
+    if got is None:
+        return None
+    release = got[0].removeprefix("<=")
+    return Pin(
+        "transformers",
+        release,
+        "transformers (no version)",
+        "no transformers pin",
+        "",
+        file=tok.file,
+        line=tok.line,
+        cap=got[0],
+        capped_by=got[1],
+        unpinned=True,
+    )
 
 
 def _bare_requirement(dist: str, text: str, listing: bool) -> int:
