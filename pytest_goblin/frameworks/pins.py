@@ -267,6 +267,11 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
     return out
 
 
+def _table_pins(body: str, rel: str, file: str, pattern: re.Pattern[str]) -> list[Pin]:
+    """The pins of a README's version-table rows (version_rows), said as the README's table row, file:line."""
+    return [dataclasses.replace(p, where=f"the README's table row, {p.where}") for p in _scan_all(version_rows(body), rel, file, pattern)]
+
+
 def _newest_below(dist: str, constraint: str) -> str:
     """The newest release goblin read that an upper-bounded range (`<4.43`, `<=0.12.0,>=0.10`) admits: the `version` of
     such a pin, which has no lower bound to hold ("" where no read release fits, or the framework's releases are unread)."""
@@ -671,6 +676,57 @@ def _readme_lines(text: str) -> str:
         s = line.strip().lstrip("$>").strip()
         keep.append(line if fenced or s.startswith(_COMMAND) else "")
     for first, last, _why in _set_aside(text):
+        keep[first - 1 : last] = [""] * (last - first + 1)
+    return "\n".join(keep)
+
+
+# A README that states its environment as a version table rather than pip specs (review15b #27, choucaicai/drpo-align
+# README.md:15-19, under "Install request environment": a code block of `transformers                      4.44.0` rows,
+# `pip list`'s layout; or a Markdown table `| transformers | 4.44.0 |` under a header naming a version column): each
+# row naming a package and one exact version is read as `name==version` (version_rows), said as the README's table row.
+# Not a range (`| transformers | >=4.40 |`), a table without a version column (benchmark results), a row of more than
+# two cells, or a code block holding anything but such rows (a log, a command's output beside other text).
+_TABLE_ROW = re.compile(
+    r"^[ \t]{0,3}\|[ \t]{0,8}`?([A-Za-z][\w.-]{0,60})`?[ \t]{0,40}\|[ \t]{0,40}`?v?([0-9]{1,6}(?:\.[0-9]{1,6}){1,3})`?[ \t]{0,40}\|?[ \t]*$"
+)
+_TABLE_HEAD = re.compile(r"(?i)^[ \t]{0,3}\|[^\n]{0,200}\bversions?\b")
+_TABLE_RULE = re.compile(r"^[ \t]{0,3}\|?[ \t]{0,8}:?-{3,}:?[ \t]{0,8}\|")
+_LIST_ROW = re.compile(r"^[ \t]{0,8}([A-Za-z][\w.-]{0,60})[ \t]{2,60}v?([0-9]{1,6}(?:\.[0-9]{1,6}){1,3})[ \t]*$")
+_LIST_HEAD = re.compile(r"(?i)^[ \t]{0,8}(?:package|name)[ \t]{2,60}version[ \t]*$|^[ \t]{0,8}-{3,}[ \t]{1,60}-{3,}[ \t]*$")
+
+
+def version_rows(body: str) -> str:
+    """The version-table rows of a README as `name==version` on their own lines (every other line blank, so line
+    numbers stay): a Markdown table whose header names a version column, two cells a row; a code block whose every
+    line is a `name   version` row (two or more blanks between), a `Package  Version` header or its dashes. Set-aside
+    sections (_set_aside) give none."""
+    rows = body.splitlines()
+    keep = [""] * len(rows)
+    fences = _fence_lines(rows)
+    block: list[int] = []
+    fenced = False
+    head_ok = False
+    for i, (line, fence) in enumerate(zip(rows, fences, strict=True)):
+        if fence:
+            if fenced and block and all(_LIST_ROW.match(rows[j]) or _LIST_HEAD.match(rows[j]) for j in block):
+                for j in block:
+                    if (m := _LIST_ROW.match(rows[j])) is not None:
+                        keep[j] = f"{m.group(1)}=={m.group(2)}"
+            fenced, block = not fenced, []
+            continue
+        if fenced:
+            if line.strip():
+                block.append(i)
+            continue
+        if not line.lstrip().startswith("|"):
+            head_ok = False
+            continue
+        if i == 0 or not rows[i - 1].lstrip().startswith("|"):  # a table's first row is its header
+            head_ok = _TABLE_HEAD.match(line) is not None
+            continue
+        if head_ok and not _TABLE_RULE.match(line) and (m := _TABLE_ROW.match(line)) is not None:
+            keep[i] = f"{m.group(1)}=={m.group(2)}"
+    for first, last, _why in _set_aside(body):
         keep[first - 1 : last] = [""] * (last - first + 1)
     return "\n".join(keep)
 
@@ -1480,11 +1536,14 @@ def _pin_files(
             got = _scan_all(text, rel, str(f), _EXACT_PIN)
             if kind == "readme":
                 got = [p for p in got if p.dist != "torch" or not _said_not_installed(body.splitlines(), p.line)]
+                got += _table_pins(body, rel, str(f), _EXACT_PIN)
             if kind == "docker":
                 got += [rocm_build_pin(pkg, what, source, f"{rel}:{n}", str(f), n) for n, pkg, what, source in dockerfile_evidence(text)]
             found += got + export
             continue
         found += _scan_all(text, rel, str(f)) + export
+        if kind == "readme":
+            found += _table_pins(body, rel, str(f), _PIN)
         if kind in ("readme", "docker", "shell"):
             found += _clone_checkouts(text, rel, str(f))
         if kind == "toml":
