@@ -32,7 +32,7 @@ from .frameworks.pins import exact_pins
 from .frameworks.rocm_ship import Shipped, shipped
 from .hardware import kb_dir, load_yaml_list
 from .rules import DERIVED_FACTS, facts, holds
-from .safepath import text_or_empty, tree_of
+from .safepath import text_or_empty
 from .schemas import WORKLOAD_FIELDS, Blocker, Finding, Hardware
 from .yamlio import YamlMap, get_path
 
@@ -403,7 +403,7 @@ def _trl_class(loaded: LoadedConfig) -> str | None:
 
 def _trl_run(loaded: LoadedConfig) -> tuple[tuple[int, ...], str, bool] | None:
     """(release, how it was found, assumed) of the TRL the recipe runs on; None for a commit goblin cannot place."""
-    from .frameworks.history import run_version
+    from .frameworks.history import reading, run_version
     from .frameworks.pins import pins
     from .frameworks.trl_limits import parse_version
 
@@ -411,6 +411,14 @@ def _trl_run(loaded: LoadedConfig) -> tuple[tuple[int, ...], str, bool] | None:
     if pin is not None and pin.kind == "commit" and not pin.version:
         return None
     run = run_version("trl", pin)
+    framework = loaded.workload.framework or ""
+    if run is not None and run.assumed and (pin is None or not pin.version) and framework.startswith("trl "):
+        # an unpinned recipe whose keys (the file's and its launch line's) exist only in a range of releases is read at
+        # the newest of them (history.reading): its findings speak of that release too, not of the newest goblin read
+        # (review15b #26: the header said trl 0.17.0, the GRPO batch finding trl 1.16.0)
+        got = reading(framework, str(loaded.path), loaded.text)
+        if got is not None and got.assumed and got.version != run.version and parse_version(got.version) is not None:
+            run = dataclasses.replace(run, version=got.version, how=f"assumed trl {got.version}: {got.source}")
     version = parse_version(run.version) if run is not None else None
     if run is None or version is None:
         return None
@@ -509,6 +517,23 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if _computed_in_code(loaded, ("per_device_train_batch_size", "gradient_accumulation_steps", *GRPO_KEYS)):
         return []  # a value the script computes at run time: goblin would judge the trainer's default in its place
     (_o, ng_set, ng_line), (_o2, gen_batch, _l2), (_o3, steps, _l3) = readable
+    # the launch line's `--num_generations 5` is parsed over the file (review15b #25, FedGRPO train_grpo_7b.sh:81 over
+    # the file's 8; trl 0.18.0 trl/scripts/utils.py:186-208, 1.16.0 :340,345): its value is the run's, not the file's
+    flags = launch_config_flags(loaded) if loaded.adapter.name == "hf-trainer" else {}
+    passed: dict[str, tuple[int, str]] = {}
+    named = _launch_flag_words(loaded) if loaded.adapter.name == "hf-trainer" else set()
+    for k in GRPO_KEYS:
+        if k in named and k not in flags:
+            return []  # passed with a value set at run time (`--num_generations $NG`)
+        if k in flags:
+            value, place = flags[k]
+            if isinstance(value, bool) or not isinstance(value, int):
+                return []  # a value goblin cannot read: the batch is not known
+            passed[k] = (value, place)
+    if "num_generations" in passed:
+        ng_set, ng_line = passed["num_generations"][0], None
+    gen_batch = passed["generation_batch_size"][0] if "generation_batch_size" in passed else gen_batch
+    steps = passed["steps_per_generation"][0] if "steps_per_generation" in passed else steps
     ng = ng_default if ng_set is None else ng_set
     w = loaded.workload
     per_device, world, accum = w.micro_batch_size, w.world_size, w.gradient_accumulation
@@ -527,6 +552,8 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if blocker != (b.severity == "blocker"):
         return []
     ng_place, ng_line = _set_where(loaded, "num_generations", ng_line) if ng_set is not None else ("", None)
+    if "num_generations" in passed:
+        ng_place, ng_line = f" ({passed['num_generations'][1]})", None
     ng_said = f"num_generations {ng}" + (ng_place if ng_set is not None else f" (not set: TRL's default, {default_at})")
     mb_src = w.sources.get("micro_batch_size")
     mb_where = (
@@ -1012,25 +1039,9 @@ def _run_value(loaded: LoadedConfig, keys: tuple[str, ...], kind: type) -> tuple
 def _launch_command(loaded: LoadedConfig) -> tuple[str, list[tuple[int, str]]] | None:
     """The launch line that names this config, as (the launcher shown, its physical lines (1-based number, text)) with
     every backslash continuation before and after the line the launch was found on; None where no launch line names it."""
-    from .formats.launchers import find_launch
+    from .formats.launch_rows import launch_rows
 
-    try:
-        launch = find_launch(loaded.path)
-        if launch is None or not launch.file:
-            return None
-        lines = text_or_empty(Path(launch.file), roots=tree_of(loaded.path)).splitlines()
-    except (OSError, ValueError):
-        return None
-    n = launch.line - 1
-    while 0 < n < len(lines) and lines[n - 1].rstrip().endswith("\\"):  # back to the command's first line
-        n -= 1
-    out: list[tuple[int, str]] = []
-    while 0 <= n < len(lines):
-        out.append((n + 1, lines[n]))
-        if not lines[n].rstrip().endswith("\\"):
-            break
-        n += 1
-    return launch.shown, out
+    return launch_rows(loaded.path)
 
 
 def _launch_flag_words(loaded: LoadedConfig) -> set[str]:
