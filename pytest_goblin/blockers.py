@@ -1215,8 +1215,30 @@ def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
     if pin is None or got is None:
         return []
     line = pin.line if not pin.file else None  # a line of the config itself; else the pin's file:line is in the message
+    elsewhere = _torch_elsewhere(loaded, pin.file)
+    if elsewhere is not None:
+        # the run's torch is its environment's (review15a #15 LUMI `module load pytorch`, #17 AMD's own ROCm image): the pin
+        # is what a fresh install from that file gets, not a certain stop
+        message = (
+            f"{got.why}. {elsewhere}: where the run uses that environment, the pin is not its torch; a fresh install from "
+            f"{pin.where} gets the build above, on which it would not start. What to change: {got.fix}. Source: {'; '.join(got.sources)}"
+        )
+        return [_finding(b, f"{b.title} (check the environment it runs in)", False, message, line or None)]
     message = f"{got.why}. {b.symptom}. What to change: {got.fix}. Source: {'; '.join(got.sources)}"
     return [_finding(b, f"{b.title} (will not start on {hw.name})", True, message, line or None)]
+
+
+def _torch_elsewhere(loaded: LoadedConfig, pin_file: str) -> str | None:
+    """What says the run's torch is not the pinned one: the repository states an AMD GPU it trained on, or the launch
+    path or the repository's ROCm image provides torch (formats/container.torch_from_environment)."""
+    from .formats.container import torch_from_environment
+
+    w = loaded.workload
+    stated = w.stated_gpu
+    if stated is not None and stated.gpu.upper().startswith("MI"):
+        where = f"{Path(stated.file).name}:{stated.line}" if stated.file and stated.line else "the repository"
+        return f"the repository says this config trained on {stated.gpu} ({where}), an AMD GPU, so its torch there was a ROCm build"
+    return torch_from_environment(w, pin_file)
 
 
 def _cuda_launch_path(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:

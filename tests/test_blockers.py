@@ -2150,3 +2150,43 @@ def test_a_blocker_said_in_the_run_s_terms_renders_its_text_once(tmp_path: Path)
     md = render(SessionReport(version="0", target="mi300x", items=[item]))
     assert md.count("the run stops before the first step") == 1, md
     assert "raises ValueError" in md and "What to change" in md
+
+
+TRAIN_PY = "from transformers import Trainer, TrainingArguments\nargs = TrainingArguments(output_dir='o', bf16=True)\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        # review15a #15: LUMI's launcher loads CSC's ROCm PyTorch module before the launch line
+        (
+            {"run.sh": "#!/bin/bash\nmodule use /appl/local/csc/modulefiles/\nmodule load pytorch\ntorchrun --nproc_per_node 8 train.py --config sft.yaml\n"},
+            "run.sh:3 loads the environment module `pytorch` before the launch line",
+        ),
+        # review15a #17: the repository's own image is a ROCm build and does not install the pinned file
+        ({"docker/Dockerfile": "FROM rocm/pytorch:rocm6.3_ubuntu22.04_py3.10_pytorch_release_2.4.0\nRUN pip install accelerate\n"}, "builds on the ROCm image"),
+        # the repository says the config trained on an MI300X
+        ({"README.md": "## Training\n\nsft.yaml was trained on 8x MI300X 192GB.\n"}, "trained on MI300X"),
+    ],
+)
+def test_a_cuda_torch_pin_is_a_requirement_where_the_run_s_torch_is_its_environment_s(tmp_path: Path, extra: dict[str, str], said: str) -> None:
+    files = {"requirements.txt": "torch==2.5.1+cu121\n", "train.py": TRAIN_PY, **extra}
+    path = _write(tmp_path, ("sft.yaml", HF, "mi300x", files))
+    (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.torch_without_rocm_build"]
+    assert not f.blocker and said in f.message and "a fresh install from requirements.txt" in f.message and "None" not in f.message
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"run.sh": "#!/bin/bash\nmodule load gcc\ntorchrun --nproc_per_node 8 train.py --config sft.yaml\n"},  # no torch module
+        {"docker/Dockerfile": "FROM rocm/pytorch:rocm6.3_ubuntu22.04\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"},  # installs the pin
+        {"docker/Dockerfile": "FROM nvidia/cuda:12.1.0-devel-ubuntu22.04\n"},  # a CUDA image
+    ],
+)
+def test_a_cuda_torch_pin_stays_a_blocker_where_nothing_else_provides_torch(tmp_path: Path, extra: dict[str, str]) -> None:
+    files = {"requirements.txt": "torch==2.5.1+cu121\n", "train.py": TRAIN_PY, **extra}
+    path = _write(tmp_path, ("sft.yaml", HF, "mi300x", files))
+    (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.torch_without_rocm_build"]
+    assert f.blocker
