@@ -52,6 +52,7 @@ from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import server_topology
 from ..rollout import split as rollout_split
 from ..rules import (
+    idle_gpus,
     offload_bound,
     online_rl,
     over_hbm,
@@ -880,6 +881,15 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             hand_speedup = combined
         elif combined.point > speedup.point:
             reason = f"{reason}; {made}, {combined.point:.2f}x [{combined.low:.2f}-{combined.high:.2f}]"
+    idle = idle_gpus(w)
+    if idle is not None and verdict != "fail":
+        # the job, not only the step: GPUs the run makes visible and leaves idle for certain are waste no per-GPU speedup
+        # shows (review14b #22: 7 of 8 visible GPUs idle under `python`; distributed.one_process_many_gpus says the launch)
+        verdict = "fail"
+        reason = (
+            f"{idle[0]} of the {idle[1]} GPUs the run makes visible ({idle[2]}) stay idle: one process trains on one of them "
+            f"(distributed.one_process_many_gpus), so the job runs at most 1/{idle[1]} of the node's rate; {reason}"
+        )
     measured = evidence == "measured" and bool(patch.edits or patch.env)
     problems = list(ctx.runner.problems) if measured else []
     why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
