@@ -702,6 +702,7 @@ class ScriptLaunch:
     joined_at: int = 0  # Line.joined_at: from this line on, words read as the command's although the shell would not pass them
     demoted: str = ""  # why the line is not the GPU run's (`launch_demote.demotion`): a complete line later wins over it
     cpu: bool = False  # the line runs on the CPU (a debug run): alone, its words are not read (`find_script_launch`)
+    cwd: str = ""  # Line.cwd: the folder a `cd` before the line moved to, from which its relative files are looked up
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -836,6 +837,7 @@ def _script_lines(
                 joined_at=line.joined_at,
                 demoted=why,
                 cpu=why.startswith(CPU_RUN),
+                cwd=line.cwd,
             )
             if passed:
                 found.notes.insert(0, passed)
