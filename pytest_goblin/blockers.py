@@ -275,7 +275,8 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
                 a, src = anchored
                 line = src.line
                 if value is None and not key and src.key:  # show the config's own setting there, never `None`
-                    value = f"{src.key}: {_shown(getattr(w, a))}"
+                    own, written, _at = raw_key(loaded, src.key)  # as written (`load_in_4bit: true`), not the field's `4bit`
+                    value = f"{src.key}: {_shown(written if own and written is not None else getattr(w, a))}"
             out.append((b, key, value, line))
     return out
 

@@ -2220,3 +2220,11 @@ def test_gfx_override_under_a_branch_goblin_cannot_evaluate_is_a_requirement(tmp
     got = _gfx_found(tmp_path, "sft.yaml", LF, "mi300x", {"train.sh": launcher})
     assert [f.rule_id for f in got] == ["blocker.gfx_override_unread"], got
     assert not got[0].blocker and "train.sh line 2" in got[0].message
+
+
+def test_bitsandbytes_blocker_is_anchored_at_the_4bit_key_not_another_optimizer(tmp_path: Path) -> None:
+    """blind review 15b #27: an HF recipe's `load_in_4bit: true` had no source, so the anchor fell to `optim: rmsprop`,
+    which is not bitsandbytes; the message shows the key as written, not the field's `4bit`."""
+    path = _write(tmp_path, ("sft.yaml", QLORA + "optim: rmsprop\n", "mi300x", {"requirements.txt": "bitsandbytes==0.41.0\n"}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.bitsandbytes_before_rocm_wheels"]
+    assert got and got[0].line == 6 and got[0].message.startswith("line 6: `load_in_4bit: true`") and "rmsprop" not in got[0].message
