@@ -1249,7 +1249,7 @@ def _gfx_override(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Findin
             return []
         message = (
             f"{at} sets {GFX_OVERRIDE} to a value goblin cannot read (a variable, or under a condition it cannot evaluate); the"
-            f" {said_own}. {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+            f" {said_own}: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         )
         return [_finding(b, b.title, False, message, line, file=other)]
     if value is None:
@@ -1264,7 +1264,7 @@ def _gfx_override(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Findin
         why = "is not major.minor.stepping within the thunk's limits: the thunk refuses it and the runtime does not start"
     else:
         why = f"makes the runtime take each GPU for {gfx_name(got)}"
-    message = f"`{GFX_OVERRIDE}={said}` ({at}) {why}; the {said_own}. {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+    message = f"`{GFX_OVERRIDE}={said}` ({at}) {why}; the {said_own}: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
     return [_finding(b, f"{b.title} (will not start on {hw.name})", True, message, line, file=other)]
 
 
