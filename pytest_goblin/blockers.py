@@ -11,6 +11,7 @@ that shows the failure, and, where one edit removes it, the value to write. That
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -274,7 +275,8 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
                 a, src = anchored
                 line = src.line
                 if value is None and not key and src.key:  # show the config's own setting there, never `None`
-                    value = f"{src.key}: {_shown(getattr(w, a))}"
+                    own, written, _at = raw_key(loaded, src.key)  # as written (`load_in_4bit: true`), not the field's `4bit`
+                    value = f"{src.key}: {_shown(written if own and written is not None else getattr(w, a))}"
             out.append((b, key, value, line))
     return out
 
@@ -1241,6 +1243,53 @@ def _torch_elsewhere(loaded: LoadedConfig, pin_file: str) -> str | None:
     return torch_from_environment(w, pin_file)
 
 
+GFX_OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
+# the form the ROCm thunk accepts: sscanf "%u.%u.%u%c" must read exactly three numbers, major <= 63, minor and stepping
+# <= 255 (ROCT-Thunk-Interface rocm-6.2.4 src/topology.c:1216-1222; anything else fails the thunk's topology read)
+_GFX_VALUE = re.compile(r"[ \t]{0,8}([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})")
+
+
+def _gfx_override(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """HSA_OVERRIDE_GFX_VERSION in the run's environment (the launcher's exports, `launch_env`, or the config's own env /
+    `os.environ`) that is not the target's own gfx version (blind review 15b #23: chkaos train_qwen.sh:3 `export
+    HSA_OVERRIDE_GFX_VERSION=9.0.6` for MI50s, on an MI300X): the runtime takes the GPU for that ISA. The blocker where
+    the value is read; the requirement where it is set in a way goblin cannot read (a variable, under a condition)."""
+    from .formats.base import shown_file
+    from .hardware import gfx_name, gfx_version
+
+    own = gfx_version(hw.arch) if hw.vendor == "amd" else None
+    src = loaded.workload.sources.get(f"env.{GFX_OVERRIDE}")
+    if own is None or src is None:
+        return []
+    value = loaded.workload.env.get(GFX_OVERRIDE)
+    other = shown_file(src.file, str(loaded.path)) if src.file and os.path.realpath(src.file) != os.path.realpath(loaded.path) else None
+    at = f"{other} line {src.line}" if other else f"line {src.line}"
+    line = None if other else src.line
+    said_own = f"{hw.name} is {hw.arch}, {'.'.join(map(str, own))}"
+    if b.severity == "requirement":
+        if value is not None or not src.unread:
+            return []
+        message = (
+            f"{at} sets {GFX_OVERRIDE} to a value goblin cannot read (a variable, or under a condition it cannot evaluate); the"
+            f" {said_own}: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        )
+        return [_finding(b, b.title, False, message, line, file=other)]
+    if value is None:
+        return []
+    shown = value.strip().strip("\"'")
+    m = _GFX_VALUE.fullmatch(shown)
+    got = (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    if got == own:
+        return []
+    said = shown.replace("`", "'")[:40]
+    if got is None or got[0] > 63 or got[1] > 255 or got[2] > 255:
+        why = "is not major.minor.stepping within the thunk's limits: the thunk refuses it and the runtime does not start"
+    else:
+        why = f"makes the runtime take each GPU for {gfx_name(got)}"
+    message = f"`{GFX_OVERRIDE}={said}` ({at}) {why}; the {said_own}: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+    return [_finding(b, f"{b.title} (will not start on {hw.name})", True, message, line, file=other)]
+
+
 def _cuda_launch_path(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
     """The NVIDIA GPU resource (`blocker.cuda_gpu_resource`) or CUDA-only image (`blocker.cuda_container_image`) of the
     container the launcher found for this config runs it in (formats/container.py; review 8a #4): only that launcher's,
@@ -2087,4 +2136,5 @@ _CHECKS_OF_TARGET: dict[str, Callable[[LoadedConfig, Hardware, Blocker], list[Fi
     "cuda_repository_image": _cuda_repository_image,
     "fp16_weights_in_script": _fp16_weights_in_script,
     "flash_attn_v1_import": _flash_attn_v1_import,
+    "gfx_override": _gfx_override,
 }

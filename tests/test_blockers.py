@@ -327,6 +327,16 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", HF, "mi300x", {"requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch\n"}),
         ("sft.yaml", HF, "mi300x", {"requirements.txt": "--extra-index-url https://download.pytorch.org/whl/rocm6.2\ntorch\n"}),
     ),
+    # blind review 15b #23 (chkaos train_qwen.sh:3 `export HSA_OVERRIDE_GFX_VERSION=9.0.6`, written for MI50s): the
+    # runtime takes the MI300X for gfx906; the target's own 9.4.2 changes nothing
+    "blocker.gfx_override_not_target": (
+        ("sft.yaml", LF, "mi300x", {"train.sh": "export HSA_OVERRIDE_GFX_VERSION=9.0.6\nllamafactory-cli train sft.yaml\n"}),
+        ("sft.yaml", LF, "mi300x", {"train.sh": "export HSA_OVERRIDE_GFX_VERSION=9.4.2\nllamafactory-cli train sft.yaml\n"}),
+    ),
+    "blocker.gfx_override_unread": (
+        ("sft.yaml", LF, "mi300x", {"train.sh": 'export HSA_OVERRIDE_GFX_VERSION="$GFX"\nllamafactory-cli train sft.yaml\n'}),
+        ("sft.yaml", LF, "mi300x", {"train.sh": "export NCCL_DEBUG=INFO\nllamafactory-cli train sft.yaml\n"}),
+    ),
     # review2 #8 (FastChat train_lora.py:28, transformers>=4.31.0): transformers.deepspeed is gone from 4.46.0
     "blocker.module_removed_at_version": (
         ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers>=4.31.0\n"}),
@@ -2190,3 +2200,71 @@ def test_a_cuda_torch_pin_stays_a_blocker_where_nothing_else_provides_torch(tmp_
     path = _write(tmp_path, ("sft.yaml", HF, "mi300x", files))
     (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.torch_without_rocm_build"]
     assert f.blocker
+
+
+GFX_LAUNCHER = (
+    "#!/bin/bash\nexport HSA_OVERRIDE_GFX_VERSION={value}\nexport HIP_VISIBLE_DEVICES=0,1\n"
+    "torchrun --nproc_per_node=2 src/train.py \\\n    --stage sft \\\n    --do_train \\\n"
+    "    --model_name_or_path Qwen/Qwen2.5-7B-Instruct \\\n    --dataset alpaca_en \\\n    --template qwen \\\n"
+    "    --finetuning_type lora \\\n    --output_dir out \\\n    --per_device_train_batch_size 1 \\\n"
+    "    --gradient_accumulation_steps 32 \\\n    --bf16 True\n"
+)
+
+
+def _gfx_found(tmp: Path, name: str, text: str, target: str, extra: dict[str, str] | None = None) -> list[Any]:
+    path = write_tree(tmp, {**(extra or {}), name: text}) / name
+    return [f for f in blockers.findings(load_config(path), get_hardware(target)) if f.rule_id.startswith("blocker.gfx_override")]
+
+
+def test_gfx_override_in_a_launcher_audited_as_its_llamafactory_run(tmp_path: Path) -> None:
+    """blind review 15b #23: the launcher is the config (its flags are the LLaMA-Factory run); its exports before the
+    launch line are the run's environment, and 9.0.6 on an MI300X is a blocker at its own line."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    got = _gfx_found(tmp_path / "a", "train_qwen.sh", GFX_LAUNCHER.format(value="9.0.6"), "mi300x")
+    assert [f.rule_id for f in got] == ["blocker.gfx_override_not_target"]
+    f = got[0]
+    assert f.blocker and f.line == 2 and "`HSA_OVERRIDE_GFX_VERSION=9.0.6` (line 2)" in f.message
+    assert "gfx906" in f.message and "gfx942, 9.4.2" in f.message and "None" not in f.message
+    assert "ROCT-Thunk-Interface rocm-6.2.4 src/topology.c:1213-1226" in f.message
+    assert _gfx_found(tmp_path / "b", "train_qwen.sh", GFX_LAUNCHER.format(value="9.4.2"), "mi300x") == []
+
+
+def test_gfx_override_is_judged_against_each_targets_own_version(tmp_path: Path) -> None:
+    # MI250X gfx90a = 9.0.10, MI355X gfx950 = 9.5.0, MI325X gfx942 (kb/hardware.yaml arch); an H100 has no gfx version
+    cases = [("9.0.10", "mi250x", False), ("9.0.10", "mi300x", True), ("9.5.0", "mi355x", False), ("9.4.2", "mi355x", True)]
+    cases += [("9.4.2", "mi325x", False), ("9.0.6", "h100", False), ("9.4", "mi300x", True), ('"9.4.2"', "mi300x", False)]
+    for i, (value, target, fires) in enumerate(cases):
+        (tmp_path / str(i)).mkdir()
+        launcher = f"export HSA_OVERRIDE_GFX_VERSION={value}\nllamafactory-cli train sft.yaml\n"
+        got = _gfx_found(tmp_path / str(i), "sft.yaml", LF, target, {"train.sh": launcher})
+        assert bool(got) == fires, (value, target, got)
+        if value == "9.4":  # the thunk reads exactly major.minor.stepping
+            assert "refuses it" in got[0].message and "train.sh line 1" in got[0].message
+
+
+def test_gfx_override_set_by_the_script_itself(tmp_path: Path) -> None:
+    script = (
+        "import os\nos.environ['HSA_OVERRIDE_GFX_VERSION'] = '{value}'\nfrom transformers import TrainingArguments\n"
+        "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
+    )
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    got = _gfx_found(tmp_path / "a", "train.py", script.format(value="9.0.6"), "mi300x")
+    assert [f.rule_id for f in got] == ["blocker.gfx_override_not_target"] and got[0].line == 2
+    assert _gfx_found(tmp_path / "b", "train.py", script.format(value="9.4.2"), "mi300x") == []
+
+
+def test_gfx_override_under_a_branch_goblin_cannot_evaluate_is_a_requirement(tmp_path: Path) -> None:
+    launcher = 'if [ "$(hostname)" = "mi50box" ]; then\n  export HSA_OVERRIDE_GFX_VERSION=9.0.6\nfi\nllamafactory-cli train sft.yaml\n'
+    got = _gfx_found(tmp_path, "sft.yaml", LF, "mi300x", {"train.sh": launcher})
+    assert [f.rule_id for f in got] == ["blocker.gfx_override_unread"], got
+    assert not got[0].blocker and "train.sh line 2" in got[0].message
+
+
+def test_bitsandbytes_blocker_is_anchored_at_the_4bit_key_not_another_optimizer(tmp_path: Path) -> None:
+    """blind review 15b #27: an HF recipe's `load_in_4bit: true` had no source, so the anchor fell to `optim: rmsprop`,
+    which is not bitsandbytes; the message shows the key as written, not the field's `4bit`."""
+    path = _write(tmp_path, ("sft.yaml", QLORA + "optim: rmsprop\n", "mi300x", {"requirements.txt": "bitsandbytes==0.41.0\n"}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.bitsandbytes_before_rocm_wheels"]
+    assert got and got[0].line == 6 and got[0].message.startswith("line 6: `load_in_4bit: true`") and "rmsprop" not in got[0].message

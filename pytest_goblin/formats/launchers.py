@@ -377,7 +377,13 @@ def _flags_launch(launcher: Path, root: Path, roots: list[Path]) -> Launch | Non
     got = flags_line(lf, launcher.parent, root) if lf is not None else None
     if lf is None or got is None:
         return None
-    return read_launch(got[0], lf, shown_path(launcher, root), roots, root)
+    found = read_launch(got[0], lf, shown_path(launcher, root), roots, root)
+    if found is not None:  # its exports before the line are the run's environment, as for any launch line (_line_launch;
+        # blind review 15b #23: chkaos train_qwen.sh:3 `export HSA_OVERRIDE_GFX_VERSION=9.0.6` was not read)
+        found.env = list(got[0].exported)
+        found.unread_sources = [f"{found.shown} line {n}" for n in got[0].unread_sources]
+        found.env_defaults = list(got[0].env_defaults)
+    return found
 
 
 def _wrapper_launch(script: Path) -> Launch | None:
