@@ -411,7 +411,7 @@ _BOOL_WORDS = {"True": "False", "False": "True", "true": "false", "false": "true
 
 
 # one reason per key, joined by "; " (formats/python.py apply): a part that quotes a launch word starts with its backtick
-_PARTS = re.compile(r"; (?=`)")
+_PARTS = re.compile(r"; (?=`|\w+ comes from the command line)")
 # a field the launch line leaves at its argument class's default (formats/pycommand.py), and the advice said there
 _DEFAULTED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)` takes its default `[^`\n]*` at ")
 _PASS_IT = "pass it where the script is launched"

@@ -886,7 +886,7 @@ class PythonAdapter(HFTrainerAdapter):
                     planned.append((start, end, render(new, quote)))
                     continue
                 call = script.model_call if key in ("attn_implementation", "torch_dtype") else script.args_call
-                if call is None and script.parser_call is not None and script.launch is not None:
+                if call is None and script.parser_call is not None and script.launch is not None and not (why is not None and isinstance(new, Code)):
                     # every key of the field is said: bf16 added beside the `--fp16` the line keeps would make
                     # TrainingArguments refuse both (review15b #29; transformers 4.47.1 training_args.py:1714-1715)
                     shown = new if not isinstance(new, (bool, Code)) else new.text if isinstance(new, Code) else str(new)
