@@ -782,7 +782,7 @@ class CommandLine:
                     None,
                     arg.line,
                     file=arg.file,
-                    fixed=f"`{arg.dest}` takes its default at {at}{not_passed}; pass it where the script is launched, or change it there by hand",
+                    fixed=f"`{arg.dest}` takes its default `{arg.default}` at {at}{not_passed}; pass it where the script is launched, or change it there by hand",
                 ),
             )
         node = arg.default_node
