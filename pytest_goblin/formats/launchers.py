@@ -582,8 +582,8 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
         found = plain_python_yaml(line, lf, shown)
     if found is not None:
         found.place = line.place
-        found.demoted = demotion(line, found.cpu)
         found.script = script_run(line, folder, root)
+        found.demoted = demotion(line, found.cpu, found.script)
         if found.script and (
             word := next((t for t in line.tokens if t.endswith(".py") and os.path.isabs(t) and not Path(os.path.normpath(t)).is_relative_to(root)), "")
         ):
@@ -799,7 +799,7 @@ def _script_lines(
                 continue
             preferred = prefer is not None and prefer == (str(lf.path), line.line, line.place)
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-            why = demotion(line, _line_cpu(line, lf, shown, roots, root))
+            why = demotion(line, _line_cpu(line, lf, shown, roots, root), str(script))
             over = found is not None and bool(found.demoted) and not why  # a complete GPU line over a CPU/placeholder one
             if collect is None and found is not None and not (preferred and (found.file, found.line, found.place) != prefer) and not over:
                 found.others += 1
