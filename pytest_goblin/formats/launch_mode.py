@@ -126,10 +126,10 @@ def _idle_subcommands(tree: ast.Module) -> dict[str, str]:
     for n in ast.walk(tree):
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "set_defaults":
             owner = n.func.value
-            word = parsers.get(owner.id) if isinstance(owner, ast.Name) else None
+            named = parsers.get(owner.id) if isinstance(owner, ast.Name) else None
             fn = next((k.value.id for k in n.keywords if k.arg in ("handler", "func") and isinstance(k.value, ast.Name)), None)
-            if word and fn in functions:
-                handlers[word] = fn
+            if named and fn is not None and fn in functions:
+                handlers[named] = fn
     trains = {w: _train_call(functions[fn].body) is not None for w, fn in handlers.items()}
     if not any(trains.values()):
         return {}
