@@ -149,6 +149,19 @@ def raw_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
     return False, None, None
 
 
+def run_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
+    """raw_key with the value the run holds: a TRL/HF YAML's key its launch line passes beside `--config THIS_FILE`
+    (`--num_generations 5` over the file's `num_generations: 8`, review15b #25) is the launch line's, since
+    TrlParser.parse_args_and_config sets the file's values as defaults and parses the command line over them (trl
+    0.18.0 trl/scripts/utils.py:186-208; 1.9.0 :338,343). Such a value has no line in the config (None): `_set_where`
+    names the launch line's word."""
+    if loaded.adapter.name == "hf-trainer":
+        passed = launch_config_flags(loaded)
+        if dotted in passed:
+            return True, passed[dotted][0], None
+    return raw_key(loaded, dotted)
+
+
 def key_file(loaded: LoadedConfig, dotted: str, line: int | None) -> str | None:
     """The file a key's `line` (raw_key's) is in, as formats.base.shown_file names it, where that is not the config: a
     Python script's value its launch line passes (README.md line 153 for stanford_alpaca's `--tf32 True`, issue 24)."""
@@ -170,8 +183,15 @@ def placed_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | str 
     return ok, value, f"{other} line {line}" if other else line
 
 
+def run_placed(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | str | None]:
+    """placed_key with a launch line's `--key value` beside `--config THIS_FILE` over the file's (launch_config_flags):
+    the launch word's place as the line. The one lookup the rollout, offload and training-step readers share."""
+    passed = launch_config_flags(loaded)
+    return (True, *passed[dotted]) if dotted in passed else placed_key(loaded, dotted)
+
+
 def _key_value(loaded: LoadedConfig, dotted: str) -> Any:
-    found_, value, _line = raw_key(loaded, dotted)
+    found_, value, _line = run_key(loaded, dotted)
     return value if found_ else None
 
 
@@ -240,7 +260,7 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
         line: int | None = None
         if b.keys:
             for k in b.keys:
-                ok, v, ln = raw_key(loaded, k)
+                ok, v, ln = run_key(loaded, k)
                 if ok and v is not None:
                     key, value, line = k, v, ln
                     break
@@ -309,11 +329,15 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
         if b.rocm_build is not None and shipped_build(loaded, b.rocm_build) is not None:
             continue  # the repository installs that ROCm build: said in the report's notes (shipped_notes)
         other = key_file(loaded, key, line) if key else None  # a launch line's value: its line is that file's
+        # a YAML key its launch line passes over the file (run_key): that line's word, said where it is
+        over = _set_where(loaded, key, line)[0] if key and not line and loaded.adapter.name == "hf-trainer" else ""
         # a launch line's word as it is written there (`--tf32 True`), a script's keyword as Python, a YAML key as YAML
-        said = f"--{key} {value}" if other else f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
+        said = f"--{key} {value}" if other or over else f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
         said = said.replace("`", "'")[:160]  # the config's own text, inside a code span
         shown = (
-            f"`{said}` ({other + ' ' if other else ''}line {line})"
+            f"`{said}`{over}"
+            if key and over
+            else f"`{said}` ({other + ' ' if other else ''}line {line})"
             if key and line
             else f"`{said}`"
             if key
@@ -325,7 +349,9 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
         )
         fix: dict[str, Any] | None = None
         why_not = ""
-        if b.fix is not None and key is not None:
+        if b.fix is not None and key is not None and over:
+            why_not = f" (the launch line sets `{key}` over this file: change it there)"
+        elif b.fix is not None and key is not None:
             data = loaded.adapter.framework_data(loaded.data)
             declared = getattr(data, "config_class", None)
             keys_of = data if isinstance(data, dict) else getattr(data, "values", data)
@@ -446,7 +472,12 @@ def _computed_in_code(loaded: LoadedConfig, keys: tuple[str, ...]) -> bool:
 
 def _set_where(loaded: LoadedConfig, key: str, line: int | None) -> tuple[str, int | None]:
     """(" (line N)" or " (passed by <launcher> line N)", the line in the config itself or None) for a key's value: a
-    script's value its launcher passes is in another file, so the finding names that file and points at no script line."""
+    script's value its launcher passes is in another file, so the finding names that file and points at no script line;
+    so does a YAML key its launch line passes over the file (run_key), with the file's own line that gives way."""
+    if loaded.adapter.name == "hf-trainer" and key in (passed := launch_config_flags(loaded)):
+        ok, own, own_line = raw_key(loaded, key)
+        over = f"; the file's own `{key}: {_shown(own)}` (line {own_line}) gives way" if ok and own is not None and own_line else ""
+        return f" ({passed[key][1]}{over})", None
     loc = getattr(loaded.data, "where", {}).get(key) if loaded.adapter.name == "python" else None
     other, at = getattr(loc, "file", None), getattr(loc, "line", None)
     settings = getattr(loc, "settings", None)
@@ -469,8 +500,8 @@ def _repository_declares(loaded: LoadedConfig, field: str) -> bool:
 
 def _int_key(loaded: LoadedConfig, key: str) -> tuple[bool, int | None, int | None]:
     """(readable, value, line) of an integer key: (True, None, None) where it is not set, (False, ...) where its value is
-    not a plain integer goblin can use."""
-    ok, value, line = raw_key(loaded, key)
+    not a plain integer goblin can use; the launch line's value over the file's (run_key)."""
+    ok, value, line = run_key(loaded, key)
     if not ok or value is None:
         return True, None, None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -591,13 +622,13 @@ def _grpo_eval_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if rule is None:
         return []
     keys = ("eval_strategy", "evaluation_strategy", "per_device_eval_batch_size", "num_generations", "num_generations_eval")
-    if _computed_in_code(loaded, keys) or (loaded.adapter.name == "hf-trainer" and set(keys) & set(launch_config_flags(loaded))):
+    if _computed_in_code(loaded, keys):
         return []
     if any(_repository_declares(loaded, k) for k in ("num_generations", "num_generations_eval")):
         return []
     strategy: tuple[str, Any, int | None] | None = None
     for k in ("eval_strategy", "evaluation_strategy"):
-        found, v, at = raw_key(loaded, k)
+        found, v, at = run_key(loaded, k)
         if found and v is not None:
             strategy = (k, v, at)
             break
@@ -657,7 +688,7 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
 
     if _trl_class(loaded) != "DPOConfig" or _own_trainer(loaded):
         return []  # a repository trainer that is not TRL's DPOTrainer computes its own losses
-    ok, value, line = raw_key(loaded, "loss_type")
+    ok, value, line = run_key(loaded, "loss_type")
     if not ok or not isinstance(value, str):
         return []
     run = _trl_run(loaded)
@@ -694,7 +725,7 @@ def _kto_kl_term(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
 
     if _trl_class(loaded) != "KTOConfig" or _own_trainer(loaded):
         return []  # KTOTrainer.__init__'s checks run only in TRL's KTOTrainer (or a subclass)
-    ok, loss, _loss_line = raw_key(loaded, "loss_type")
+    ok, loss, _loss_line = run_key(loaded, "loss_type")
     if not ok:
         loss = None  # not set: KTOConfig's default, "kto" (trl 1.16.0 kto_config.py:198-199)
     if (loss is not None and not isinstance(loss, str)) or loss == KTO_NO_KL_LOSS:
@@ -724,7 +755,7 @@ def _kto_kl_term(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
                 else "per_device_train_batch_size 2 or more"
             )
         else:
-            found, value, at = raw_key(loaded, check.key)
+            found, value, at = run_key(loaded, check.key)
             if not found or not isinstance(value, str) or value == "sequential":
                 continue
             place, line = _set_where(loaded, check.key, at)
@@ -805,11 +836,11 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     out = []
     for r in trl_raises(cls, version):
         keys = (*r.keys, "model_name_or_path") if r.name == "sft_padding_free_unpacked" else r.keys
-        if _computed_in_code(loaded, r.keys) or (loaded.adapter.name == "hf-trainer" and set(r.keys) & set(launch_config_flags(loaded))):
+        if _computed_in_code(loaded, r.keys):
             continue
         if any(_repository_declares(loaded, k) for k in r.keys):
             continue  # the repository's own argument class holds the key: its own trainer may read it
-        read = {k: raw_key(loaded, k) for k in keys}
+        read = {k: run_key(loaded, k) for k in keys}
         hit = _raise_applies(r.name, read, loaded)
         if hit is None:
             continue
@@ -997,12 +1028,12 @@ def _run_value(loaded: LoadedConfig, keys: tuple[str, ...], kind: type) -> tuple
     out is TrainingArguments' default, False (bf16_full_eval, fp16_full_eval: transformers 5.25.0 training_args.py:886-893)."""
     if _computed_in_code(loaded, keys):
         return None
-    ok, value, line = raw_key(loaded, keys[0])
+    ok, value, line = run_key(loaded, keys[0])
     if not ok or value is None or isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
         return None
     total: Any = value
     for other in keys[1:]:
-        ok2, extra, _ = raw_key(loaded, other)
+        ok2, extra, _ = run_key(loaded, other)
         if ok2 and extra is not None:
             if not isinstance(extra, bool):
                 return None

@@ -2268,3 +2268,65 @@ def test_bitsandbytes_blocker_is_anchored_at_the_4bit_key_not_another_optimizer(
     path = _write(tmp_path, ("sft.yaml", QLORA + "optim: rmsprop\n", "mi300x", {"requirements.txt": "bitsandbytes==0.41.0\n"}))
     got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.bitsandbytes_before_rocm_wheels"]
     assert got and got[0].line == 6 and got[0].message.startswith("line 6: `load_in_4bit: true`") and "rmsprop" not in got[0].message
+
+
+# review15b #25 (FedGRPO train_grpo_7b.sh:72): the recipe's `num_generations: 8` under a launch line that passes
+# `--num_generations 5` beside `--config`: TrlParser parses the command line over the file (trl 0.18.0
+# trl/scripts/utils.py:186-208), so the run's generation batch 5 x 4 x 5 = 100 holds whole groups of 5
+GRPO_RECIPE = (
+    "# pip install trl==0.29.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 8\n"
+    "gradient_accumulation_steps: 16\nnum_generations: 8\nbf16: true\n"
+)
+GRPO_SCRIPT = (
+    "from trl import GRPOConfig, GRPOTrainer, ModelConfig, ScriptArguments, TrlParser\n"
+    "parser = TrlParser((ScriptArguments, GRPOConfig, ModelConfig))\nscript_args, training_args, model_args = parser.parse_args_and_config()\n"
+    "trainer = GRPOTrainer(model=model_args.model_name_or_path, reward_funcs=len, args=training_args)\ntrainer.train()\n"
+)
+
+
+def _launched_grpo(tmp: Path, flags: str) -> list[Any]:
+    run = f"accelerate launch --num_processes=4 grpo.py \\\n    --config grpo.yaml \\\n    {flags}\n"
+    return _trl_found(tmp, "grpo.yaml", GRPO_RECIPE, {"grpo.py": GRPO_SCRIPT, "train.sh": run})
+
+
+def test_a_grpo_batch_takes_num_generations_from_the_launch_line_over_the_file(tmp_path: Path) -> None:
+    # must not fire: 5 x 4 x 5 = 100 is a multiple of the launch line's num_generations 5 (the file's 8 gives way)
+    assert not _launched_grpo(tmp_path / "a", "--num_generations 5 --per_device_train_batch_size 5 --gradient_accumulation_steps 5")
+    # fires: the launch line's num_generations 6 does not divide 100; the message names the launch word and the file's own line
+    (f,) = _launched_grpo(tmp_path / "b", "--num_generations 6 --per_device_train_batch_size 5 --gradient_accumulation_steps 5")
+    assert f.rule_id == "blocker.grpo_generation_batch_indivisible" and f.blocker
+    assert "= 100, which is not divisible by num_generations 6 (train.sh:3, the launch line's `--num_generations 6`" in f.message
+    assert "the file's own `num_generations: 8` (line 5) gives way" in f.message
+    assert "None" not in f.message
+    # fires on the file's value where the launch line leaves num_generations alone: 5 x 4 x 5 = 100, num_generations 8
+    (g,) = _launched_grpo(tmp_path / "c", "--per_device_train_batch_size 5 --gradient_accumulation_steps 5")
+    assert "not divisible by num_generations 8 (line 5)" in g.message
+
+
+def test_a_grpo_eval_batch_takes_the_launch_line_values_over_the_file(tmp_path: Path) -> None:
+    def found(tmp: Path, flags: str) -> list[Any]:
+        run = f"accelerate launch --num_processes=4 grpo.py --config grpo.yaml {flags}\n"
+        text = GRPO_RECIPE.replace("num_generations: 8", "num_generations: 4") + "eval_strategy: steps\nper_device_eval_batch_size: 2\n"
+        return _eval_found(tmp, text, extra={"grpo.py": GRPO_SCRIPT, "train.sh": run})
+
+    # fires: the launch line's eval batch 3 x 4 processes = 12 holds no whole groups of 8 (the file's 2 x 4 = 8 of 4 would)
+    (f,) = found(tmp_path / "a", "--per_device_eval_batch_size 3 --num_generations 8 --per_device_train_batch_size 2")
+    assert "per_device_eval_batch_size 3 (train.sh:1, the launch line's `--per_device_eval_batch_size 3`" in f.message
+    # must not: the launch line turns evaluation off over the file's eval_strategy steps
+    assert not found(tmp_path / "b", "--per_device_eval_batch_size 3 --num_generations 8 --eval_strategy no --per_device_train_batch_size 2")
+
+
+def test_a_keyed_blocker_reads_the_launch_line_value_over_the_recipe(tmp_path: Path) -> None:
+    def tf32(tmp: Path, own: str, flag: str) -> list[Any]:
+        recipe = "# pip install trl==0.29.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\n"
+        recipe += f"num_train_epochs: 1\noutput_dir: out\nbf16: true\n{own}\n"
+        run = f"accelerate launch --num_processes=4 sft.py --config sft.yaml {flag}\n"
+        path = write_tree(tmp, {"sft.yaml": recipe, "sft.py": GRPO_SCRIPT.replace("GRPO", "SFT"), "train.sh": run}) / "sft.yaml"
+        return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.tf32_on_rocm"]
+
+    # fires: the launch line turns tf32 on over the file's `tf32: false`; said at the launch word, no edit of the file offered
+    (f,) = tf32(tmp_path / "a", "tf32: false", "--tf32 True")
+    assert f.message.startswith("`--tf32 True` (train.sh:1, the launch line's `--tf32 True`; the file's own `tf32: false` (line 8) gives way)")
+    assert f.fix is None and "the launch line sets `tf32` over this file: change it there" in f.message and "None" not in f.message
+    # must not: the launch line turns it off over the file's `tf32: true`
+    assert not tf32(tmp_path / "b", "tf32: true", "--tf32 False")
