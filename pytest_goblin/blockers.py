@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -149,6 +150,19 @@ def raw_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
     return False, None, None
 
 
+def run_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
+    """raw_key with the value the run holds: a TRL/HF YAML's key its launch line passes beside `--config THIS_FILE`
+    (`--num_generations 5` over the file's `num_generations: 8`, review15b #25) is the launch line's, since
+    TrlParser.parse_args_and_config sets the file's values as defaults and parses the command line over them (trl
+    0.18.0 trl/scripts/utils.py:186-208; 1.9.0 :338,343). Such a value has no line in the config (None): `_set_where`
+    names the launch line's word."""
+    if loaded.adapter.name == "hf-trainer":
+        passed = launch_config_flags(loaded)
+        if dotted in passed:
+            return True, passed[dotted][0], None
+    return raw_key(loaded, dotted)
+
+
 def key_file(loaded: LoadedConfig, dotted: str, line: int | None) -> str | None:
     """The file a key's `line` (raw_key's) is in, as formats.base.shown_file names it, where that is not the config: a
     Python script's value its launch line passes (README.md line 153 for stanford_alpaca's `--tf32 True`, issue 24)."""
@@ -170,8 +184,15 @@ def placed_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | str 
     return ok, value, f"{other} line {line}" if other else line
 
 
+def run_placed(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | str | None]:
+    """placed_key with a launch line's `--key value` beside `--config THIS_FILE` over the file's (launch_config_flags):
+    the launch word's place as the line. The one lookup the rollout, offload and training-step readers share."""
+    passed = launch_config_flags(loaded)
+    return (True, *passed[dotted]) if dotted in passed else placed_key(loaded, dotted)
+
+
 def _key_value(loaded: LoadedConfig, dotted: str) -> Any:
-    found_, value, _line = raw_key(loaded, dotted)
+    found_, value, _line = run_key(loaded, dotted)
     return value if found_ else None
 
 
@@ -240,7 +261,7 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
         line: int | None = None
         if b.keys:
             for k in b.keys:
-                ok, v, ln = raw_key(loaded, k)
+                ok, v, ln = run_key(loaded, k)
                 if ok and v is not None:
                     key, value, line = k, v, ln
                     break
@@ -275,7 +296,8 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
                 a, src = anchored
                 line = src.line
                 if value is None and not key and src.key:  # show the config's own setting there, never `None`
-                    value = f"{src.key}: {_shown(getattr(w, a))}"
+                    own, written, _at = raw_key(loaded, src.key)  # as written (`load_in_4bit: true`), not the field's `4bit`
+                    value = f"{src.key}: {_shown(written if own and written is not None else getattr(w, a))}"
             out.append((b, key, value, line))
     return out
 
@@ -308,11 +330,15 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
         if b.rocm_build is not None and shipped_build(loaded, b.rocm_build) is not None:
             continue  # the repository installs that ROCm build: said in the report's notes (shipped_notes)
         other = key_file(loaded, key, line) if key else None  # a launch line's value: its line is that file's
+        # a YAML key its launch line passes over the file (run_key): that line's word, said where it is
+        over = _set_where(loaded, key, line)[0] if key and not line and loaded.adapter.name == "hf-trainer" else ""
         # a launch line's word as it is written there (`--tf32 True`), a script's keyword as Python, a YAML key as YAML
-        said = f"--{key} {value}" if other else f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
+        said = f"--{key} {value}" if other or over else f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
         said = said.replace("`", "'")[:160]  # the config's own text, inside a code span
         shown = (
-            f"`{said}` ({other + ' ' if other else ''}line {line})"
+            f"`{said}`{over}"
+            if key and over
+            else f"`{said}` ({other + ' ' if other else ''}line {line})"
             if key and line
             else f"`{said}`"
             if key
@@ -324,7 +350,9 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
         )
         fix: dict[str, Any] | None = None
         why_not = ""
-        if b.fix is not None and key is not None:
+        if b.fix is not None and key is not None and over:
+            why_not = f" (the launch line sets `{key}` over this file: change it there)"
+        elif b.fix is not None and key is not None:
             data = loaded.adapter.framework_data(loaded.data)
             declared = getattr(data, "config_class", None)
             keys_of = data if isinstance(data, dict) else getattr(data, "values", data)
@@ -453,7 +481,12 @@ def _computed_in_code(loaded: LoadedConfig, keys: tuple[str, ...]) -> bool:
 
 def _set_where(loaded: LoadedConfig, key: str, line: int | None) -> tuple[str, int | None]:
     """(" (line N)" or " (passed by <launcher> line N)", the line in the config itself or None) for a key's value: a
-    script's value its launcher passes is in another file, so the finding names that file and points at no script line."""
+    script's value its launcher passes is in another file, so the finding names that file and points at no script line;
+    so does a YAML key its launch line passes over the file (run_key), with the file's own line that gives way."""
+    if loaded.adapter.name == "hf-trainer" and key in (passed := launch_config_flags(loaded)):
+        ok, own, own_line = raw_key(loaded, key)
+        over = f"; the file's own `{key}: {_shown(own)}` (line {own_line}) gives way" if ok and own is not None and own_line else ""
+        return f" ({passed[key][1]}{over})", None
     loc = getattr(loaded.data, "where", {}).get(key) if loaded.adapter.name == "python" else None
     other, at = getattr(loc, "file", None), getattr(loc, "line", None)
     settings = getattr(loc, "settings", None)
@@ -476,8 +509,8 @@ def _repository_declares(loaded: LoadedConfig, field: str) -> bool:
 
 def _int_key(loaded: LoadedConfig, key: str) -> tuple[bool, int | None, int | None]:
     """(readable, value, line) of an integer key: (True, None, None) where it is not set, (False, ...) where its value is
-    not a plain integer goblin can use."""
-    ok, value, line = raw_key(loaded, key)
+    not a plain integer goblin can use; the launch line's value over the file's (run_key)."""
+    ok, value, line = run_key(loaded, key)
     if not ok or value is None:
         return True, None, None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -517,23 +550,10 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if _computed_in_code(loaded, ("per_device_train_batch_size", "gradient_accumulation_steps", *GRPO_KEYS)):
         return []  # a value the script computes at run time: goblin would judge the trainer's default in its place
     (_o, ng_set, ng_line), (_o2, gen_batch, _l2), (_o3, steps, _l3) = readable
-    # the launch line's `--num_generations 5` is parsed over the file (review15b #25, FedGRPO train_grpo_7b.sh:81 over
-    # the file's 8; trl 0.18.0 trl/scripts/utils.py:186-208, 1.16.0 :340,345): its value is the run's, not the file's
-    flags = launch_config_flags(loaded) if loaded.adapter.name == "hf-trainer" else {}
-    passed: dict[str, tuple[int, str]] = {}
-    named = _launch_flag_words(loaded) if loaded.adapter.name == "hf-trainer" else set()
-    for k in GRPO_KEYS:
-        if k in named and k not in flags:
-            return []  # passed with a value set at run time (`--num_generations $NG`)
-        if k in flags:
-            value, place = flags[k]
-            if isinstance(value, bool) or not isinstance(value, int):
-                return []  # a value goblin cannot read: the batch is not known
-            passed[k] = (value, place)
-    if "num_generations" in passed:
-        ng_set, ng_line = passed["num_generations"][0], None
-    gen_batch = passed["generation_batch_size"][0] if "generation_batch_size" in passed else gen_batch
-    steps = passed["steps_per_generation"][0] if "steps_per_generation" in passed else steps
+    # a group key the launch line passes with a value set at run time (`--num_generations $NG`): run_key falls back to
+    # the file's value, which is not the run's, so the batch is not known
+    if loaded.adapter.name == "hf-trainer" and any(k in _launch_flag_words(loaded) and k not in launch_config_flags(loaded) for k in GRPO_KEYS):
+        return []
     ng = ng_default if ng_set is None else ng_set
     w = loaded.workload
     per_device, world, accum = w.micro_batch_size, w.world_size, w.gradient_accumulation
@@ -552,8 +572,6 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if blocker != (b.severity == "blocker"):
         return []
     ng_place, ng_line = _set_where(loaded, "num_generations", ng_line) if ng_set is not None else ("", None)
-    if "num_generations" in passed:
-        ng_place, ng_line = f" ({passed['num_generations'][1]})", None
     ng_said = f"num_generations {ng}" + (ng_place if ng_set is not None else f" (not set: TRL's default, {default_at})")
     mb_src = w.sources.get("micro_batch_size")
     mb_where = (
@@ -617,13 +635,13 @@ def _grpo_eval_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if rule is None:
         return []
     keys = ("eval_strategy", "evaluation_strategy", "per_device_eval_batch_size", "num_generations", "num_generations_eval")
-    if _computed_in_code(loaded, keys) or (loaded.adapter.name == "hf-trainer" and set(keys) & set(launch_config_flags(loaded))):
+    if _computed_in_code(loaded, keys):
         return []
     if any(_repository_declares(loaded, k) for k in ("num_generations", "num_generations_eval")):
         return []
     strategy: tuple[str, Any, int | None] | None = None
     for k in ("eval_strategy", "evaluation_strategy"):
-        found, v, at = raw_key(loaded, k)
+        found, v, at = run_key(loaded, k)
         if found and v is not None:
             strategy = (k, v, at)
             break
@@ -683,7 +701,7 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
 
     if _trl_class(loaded) != "DPOConfig" or _own_trainer(loaded):
         return []  # a repository trainer that is not TRL's DPOTrainer computes its own losses
-    ok, value, line = raw_key(loaded, "loss_type")
+    ok, value, line = run_key(loaded, "loss_type")
     if not ok or not isinstance(value, str):
         return []
     run = _trl_run(loaded)
@@ -720,7 +738,7 @@ def _kto_kl_term(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
 
     if _trl_class(loaded) != "KTOConfig" or _own_trainer(loaded):
         return []  # KTOTrainer.__init__'s checks run only in TRL's KTOTrainer (or a subclass)
-    ok, loss, _loss_line = raw_key(loaded, "loss_type")
+    ok, loss, _loss_line = run_key(loaded, "loss_type")
     if not ok:
         loss = None  # not set: KTOConfig's default, "kto" (trl 1.16.0 kto_config.py:198-199)
     if (loss is not None and not isinstance(loss, str)) or loss == KTO_NO_KL_LOSS:
@@ -750,7 +768,7 @@ def _kto_kl_term(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
                 else "per_device_train_batch_size 2 or more"
             )
         else:
-            found, value, at = raw_key(loaded, check.key)
+            found, value, at = run_key(loaded, check.key)
             if not found or not isinstance(value, str) or value == "sequential":
                 continue
             place, line = _set_where(loaded, check.key, at)
@@ -831,11 +849,11 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     out = []
     for r in trl_raises(cls, version):
         keys = (*r.keys, "model_name_or_path") if r.name == "sft_padding_free_unpacked" else r.keys
-        if _computed_in_code(loaded, r.keys) or (loaded.adapter.name == "hf-trainer" and set(r.keys) & set(launch_config_flags(loaded))):
+        if _computed_in_code(loaded, r.keys):
             continue
         if any(_repository_declares(loaded, k) for k in r.keys):
             continue  # the repository's own argument class holds the key: its own trainer may read it
-        read = {k: raw_key(loaded, k) for k in keys}
+        read = {k: run_key(loaded, k) for k in keys}
         hit = _raise_applies(r.name, read, loaded)
         if hit is None:
             continue
@@ -1023,12 +1041,12 @@ def _run_value(loaded: LoadedConfig, keys: tuple[str, ...], kind: type) -> tuple
     out is TrainingArguments' default, False (bf16_full_eval, fp16_full_eval: transformers 5.25.0 training_args.py:886-893)."""
     if _computed_in_code(loaded, keys):
         return None
-    ok, value, line = raw_key(loaded, keys[0])
+    ok, value, line = run_key(loaded, keys[0])
     if not ok or value is None or isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
         return None
     total: Any = value
     for other in keys[1:]:
-        ok2, extra, _ = raw_key(loaded, other)
+        ok2, extra, _ = run_key(loaded, other)
         if ok2 and extra is not None:
             if not isinstance(extra, bool):
                 return None
@@ -1227,8 +1245,77 @@ def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
     if pin is None or got is None:
         return []
     line = pin.line if not pin.file else None  # a line of the config itself; else the pin's file:line is in the message
+    elsewhere = _torch_elsewhere(loaded, pin.file)
+    if elsewhere is not None:
+        # the run's torch is its environment's (review15a #15 LUMI `module load pytorch`, #17 AMD's own ROCm image): the pin
+        # is what a fresh install from that file gets, not a certain stop
+        message = (
+            f"{got.why}. {elsewhere}: where the run uses that environment, the pin is not its torch; a fresh install from "
+            f"{pin.where} gets the build above, on which it would not start. What to change: {got.fix}. Source: {'; '.join(got.sources)}"
+        )
+        return [_finding(b, f"{b.title} (check the environment it runs in)", False, message, line or None)]
     message = f"{got.why}. {b.symptom}. What to change: {got.fix}. Source: {'; '.join(got.sources)}"
     return [_finding(b, f"{b.title} (will not start on {hw.name})", True, message, line or None)]
+
+
+def _torch_elsewhere(loaded: LoadedConfig, pin_file: str) -> str | None:
+    """What says the run's torch is not the pinned one: the repository states an AMD GPU it trained on, or the launch
+    path or the repository's ROCm image provides torch (formats/container.torch_from_environment)."""
+    from .formats.container import torch_from_environment
+
+    w = loaded.workload
+    stated = w.stated_gpu
+    if stated is not None and stated.gpu.upper().startswith("MI"):
+        where = f"{Path(stated.file).name}:{stated.line}" if stated.file and stated.line else "the repository"
+        return f"the repository says this config trained on {stated.gpu} ({where}), an AMD GPU, so its torch there was a ROCm build"
+    return torch_from_environment(w, pin_file)
+
+
+GFX_OVERRIDE = "HSA_OVERRIDE_GFX_VERSION"
+# the form the ROCm thunk accepts: sscanf "%u.%u.%u%c" must read exactly three numbers, major <= 63, minor and stepping
+# <= 255 (ROCT-Thunk-Interface rocm-6.2.4 src/topology.c:1216-1222; anything else fails the thunk's topology read)
+_GFX_VALUE = re.compile(r"[ \t]{0,8}([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})")
+
+
+def _gfx_override(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """HSA_OVERRIDE_GFX_VERSION in the run's environment (the launcher's exports, `launch_env`, or the config's own env /
+    `os.environ`) that is not the target's own gfx version (blind review 15b #23: chkaos train_qwen.sh:3 `export
+    HSA_OVERRIDE_GFX_VERSION=9.0.6` for MI50s, on an MI300X): the runtime takes the GPU for that ISA. The blocker where
+    the value is read; the requirement where it is set in a way goblin cannot read (a variable, under a condition)."""
+    from .formats.base import shown_file
+    from .hardware import gfx_name, gfx_version
+
+    own = gfx_version(hw.arch) if hw.vendor == "amd" else None
+    src = loaded.workload.sources.get(f"env.{GFX_OVERRIDE}")
+    if own is None or src is None:
+        return []
+    value = loaded.workload.env.get(GFX_OVERRIDE)
+    other = shown_file(src.file, str(loaded.path)) if src.file and os.path.realpath(src.file) != os.path.realpath(loaded.path) else None
+    at = f"{other} line {src.line}" if other else f"line {src.line}"
+    line = None if other else src.line
+    said_own = f"{hw.name} is {hw.arch}, {'.'.join(map(str, own))}"
+    if b.severity == "requirement":
+        if value is not None or not src.unread:
+            return []
+        message = (
+            f"{at} sets {GFX_OVERRIDE} to a value goblin cannot read (a variable, or under a condition it cannot evaluate); the"
+            f" {said_own}: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        )
+        return [_finding(b, b.title, False, message, line, file=other)]
+    if value is None:
+        return []
+    shown = value.strip().strip("\"'")
+    m = _GFX_VALUE.fullmatch(shown)
+    got = (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    if got == own:
+        return []
+    said = shown.replace("`", "'")[:40]
+    if got is None or got[0] > 63 or got[1] > 255 or got[2] > 255:
+        why = "is not major.minor.stepping within the thunk's limits: the thunk refuses it and the runtime does not start"
+    else:
+        why = f"makes the runtime take each GPU for {gfx_name(got)}"
+    message = f"`{GFX_OVERRIDE}={said}` ({at}) {why}; the {said_own}: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+    return [_finding(b, f"{b.title} (will not start on {hw.name})", True, message, line, file=other)]
 
 
 def _cuda_launch_path(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
@@ -2113,4 +2200,5 @@ _CHECKS_OF_TARGET: dict[str, Callable[[LoadedConfig, Hardware, Blocker], list[Fi
     "cuda_repository_image": _cuda_repository_image,
     "fp16_weights_in_script": _fp16_weights_in_script,
     "flash_attn_v1_import": _flash_attn_v1_import,
+    "gfx_override": _gfx_override,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -121,3 +122,23 @@ def get_hardware(target: str) -> Hardware:
     if key not in table:
         raise KBError(f"unknown target {target!r}; choose one of: {', '.join(sorted(table))}")
     return table[key]
+
+
+# An AMD architecture name spells its gfx version: gfx<major><minor, one hex digit><stepping, one hex digit>, the
+# major.minor.stepping form HSA_OVERRIDE_GFX_VERSION takes (ROCT-Thunk-Interface rocm-6.2.4
+# tests/kfdtest/scripts/run_kfdtest.sh:165 turns the variable into the name with printf "%d%x%x"; ROCR-Runtime rocm-6.2.4
+# src/core/runtime/isa.cpp:267,288,318 registers gfx906 as 9.0.6, gfx90a as 9.0.10, gfx942 as 9.4.2). gfx950 (MI355X) is
+# 9.5.0 by the same spelling.
+_GFX_NAME = re.compile(r"gfx([0-9]{1,2})([0-9a-f])([0-9a-f])")
+
+
+def gfx_version(arch: str) -> tuple[int, int, int] | None:
+    """(major, minor, stepping) of an AMD architecture name (`gfx942` -> 9.4.2, `gfx90a` -> 9.0.10); None for another."""
+    m = _GFX_NAME.fullmatch(arch.lower())
+    return (int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16)) if m else None
+
+
+def gfx_name(version: tuple[int, int, int]) -> str:
+    """The architecture name of a gfx version (9.0.6 -> gfx906, 9.0.10 -> gfx90a)."""
+    major, minor, stepping = version
+    return f"gfx{major}{minor:x}{stepping:x}"

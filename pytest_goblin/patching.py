@@ -11,6 +11,7 @@ from .costmodel import MicroBatchFit, assumed_length, length_phrase, length_prem
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import IN_LAUNCH_LINE, unified_diff
+from .formats.pyliteral import call_name
 from .frameworks import attention as attention_support
 from .hardware import capacity_gb, capacity_phrase
 from .safepath import DEFAULT_LIMIT
@@ -409,26 +410,60 @@ _FLAGS_SET = re.compile(r"set `--")
 _BOOL_WORDS = {"True": "False", "False": "True", "true": "false", "false": "true"}
 
 
+# one reason per key, joined by "; " (formats/python.py apply): a part that quotes a launch word starts with its backtick
+_PARTS = re.compile(r"; (?=`|\w+ comes from the command line)")
+# a field the launch line leaves at its argument class's default (formats/pycommand.py), and the advice said there
+_DEFAULTED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)` takes its default `[^`\n]*` at ")
+_PASS_IT = "pass it where the script is launched"
+# HfArgumentParser (TrlParser subclasses it) gives a bool field type=string_to_bool, nargs="?", const=True (transformers
+# 4.47.1 hf_argparser.py:204-213, string_to_bool :35-45; 5.25.0 :36-46, :209-217): `--fp16 False` turns a bare `--fp16` off
+_HF_PARSERS = ("HfArgumentParser", "TrlParser")
+
+
 def launch_change(loaded: LoadedConfig, field: str, fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], why: str) -> str:
     """A skip reason that sends an edit to the launch line, with the exact change: the word the line passes with the
     value goblin would write, and the rule's other edits (review10a #18: "change it in the launch line" without the
-    value). Another reason, or a value that is not one word (a flag's True/False), is returned as it is."""
+    value). A reason of several keys (`precision` writes bf16 and fp16) gets each key's own word: `--bf16 false` to
+    `--bf16 true` and `--fp16 true` to `--fp16 false`, never the field's value (review15b #24 printed `--bf16 bf16`,
+    which string_to_bool refuses). Another reason, or a value that is not one word, is returned as it is."""
     value = fields.get(field)
-    found = _PASSED.match(why)
-    w = loaded.workload
-    if why.endswith(IN_LAUNCH_LINE) and found is None and _FLAGS_SET.match(why):
+    if why.endswith(IN_LAUNCH_LINE) and _PASSED.match(why) is None and _FLAGS_SET.match(why):
         return why + _same_rule(loaded, field, fields, chosen)  # a LLaMA-Factory flags run's whole change (formats/lf_flags.py)
-    if not why.endswith(IN_LAUNCH_LINE) or found is None or not isinstance(value, (bool, int, float, str)):
+    if not isinstance(value, (bool, int, float, str)):
         return why
-    if isinstance(value, bool):
-        old = found.group(2) or ""
-        if old not in _BOOL_WORDS or (old.lower() == "true") == value:
-            return why  # a bare flag, or a word goblin does not know the parser reads as a bool
-        word = _BOOL_WORDS[old]
-    else:
-        written = loaded.adapter.writes(field, value, w, loaded.data) or {}
-        word = _said(next(iter(written.values())) if len(written) == 1 else value)
-    return f"{why} to `{found.group(1)} {word}`" + _same_rule(loaded, field, fields, chosen)
+    written = loaded.adapter.writes(field, value, loaded.workload, loaded.data) or {}
+    parts = _PARTS.split(why)
+    changed = [_part_change(loaded, part, value, written) for part in parts]
+    if changed == parts:
+        return why
+    return "; ".join(changed) + _same_rule(loaded, field, fields, chosen)
+
+
+def _part_change(loaded: LoadedConfig, part: str, value: Any, written: dict[str, Any]) -> str:
+    """One key's reason with the word to write: the value `written` gives that flag's key, else the one value written;
+    a key the launch line leaves at the argument class's default (pycommand: "`torch_dtype` takes its default
+    `float16` at ...") gets the word to pass (review15b #29: vigogne loads its weights in float16 by its own default)."""
+    defaulted = _DEFAULTED.match(part)
+    if defaulted is not None and defaulted.group(1) in written and part.count(_PASS_IT) == 1:
+        new = written[defaulted.group(1)]
+        if isinstance(new, (int, float, str)) and not isinstance(new, bool):
+            return part.replace(_PASS_IT, f"pass `--{defaulted.group(1)} {new}` where the script is launched")
+    found = _PASSED.match(part)
+    if found is None or not part.endswith(IN_LAUNCH_LINE):
+        return part
+    key = found.group(1).lstrip("-").replace("-", "_")
+    new = written[key] if key in written else next(iter(written.values())) if len(written) == 1 else value
+    old = found.group(2)
+    if isinstance(new, bool):
+        if old in _BOOL_WORDS:
+            return part if (old.lower() == "true") == new else f"{part} to `{found.group(1)} {_BOOL_WORDS[old]}`"
+        parser = getattr(loaded.data, "parser_call", None)
+        if parser is None or not call_name(parser.func).endswith(_HF_PARSERS) or (old is None and new):
+            return part  # a word goblin does not know the parser reads as a bool, or a bare flag that already says True
+        return f"{part} to `{found.group(1)} {new}`"  # `True`/`False`: string_to_bool takes both
+    if isinstance(new, (int, float, str)) and not isinstance(value, bool):
+        return f"{part} to `{found.group(1)} {_said(new)}`"
+    return part
 
 
 def _same_rule(loaded: LoadedConfig, field: str, fields: dict[str, Any], chosen: dict[str, tuple[Any, str]]) -> str:

@@ -976,6 +976,22 @@ DATA_PARALLEL_AT = "transformers 5.25.0 training_args.py:1943-1949, trainer.py:2
 DEEPSPEED_ONE_PROCESS_AT = "transformers 5.25.0 training_args.py:1875, :1886-1888, :1897-1901, :1918"
 
 
+def idle_gpus(w: WorkloadConfig) -> tuple[int, int, str] | None:
+    """(idle, visible, where) for a one-process run that leaves visible GPUs idle for certain: a Trainer whose
+    TrainingArguments set DeepSpeed (a DeepSpeed world of one process) or that loads its model in 8/4 bits (no
+    DataParallel), or a loop of the script's own (one device); None for a Trainer's DataParallel, which uses them all,
+    slowly (unpriced), and where the visible count is not stated."""
+    n = one_process_visible(w)
+    if not n or n < 2:
+        return None
+    trainer = (w.framework or "").split(" ", 1)[0] in ("transformers", "trl")
+    if trainer and not (w.strategy or "").startswith("deepspeed") and w.quantization in ("none", None):
+        return None
+    src = w.sources.get("one_process_gpus")
+    where = f"{src.key}, {Path(src.file).name} line {src.line}" if src is not None and src.file else "its launch line"
+    return n - 1, n, where
+
+
 def one_process_phrase(w: WorkloadConfig) -> str:
     """`{one_process}`: the GPUs the one process sees, where that is set, what the process does with them, and the launch
     that runs one process per GPU."""

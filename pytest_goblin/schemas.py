@@ -548,6 +548,7 @@ class Blocker(Model):
     # `fp16_weights_in_script`, `fp16: true` on a recipe whose launched script loads the weights in float16 (formats/script_dtype.py);
     # `cuda_repository_image`, a CUDA-only image the repository builds or names off that path (container.repository_cuda_images);
     # `flash_attn_v1_import`, a flash-attn 1.x name the script or a repository module it imports imports (formats/flash_v1.py)
+    # `gfx_override`, HSA_OVERRIDE_GFX_VERSION in the run's environment other than the target's gfx version (blockers._gfx_override)
     # `launch_args_unknown`, a launch-line `--flag` none of the dataclasses of the script's TrlParser has (blockers._launch_args_unknown)
     check: (
         Literal[
@@ -568,6 +569,7 @@ class Blocker(Model):
             "flash_attn_v1_import",
             "launch_args_unknown",
             "legacy_flash_kwarg",
+            "gfx_override",
         ]
         | None
     ) = None

@@ -195,6 +195,8 @@ def audit_file(
         result.error = redact(last_error(result.events))
         return result
     report = report.model_copy(update={"path": shown_as})
+    if launcher is not None:
+        report = config_lines_placed(report, path, launcher)
     if settings.baseline:
         from .baseline import compare, load_baseline
 
@@ -203,6 +205,21 @@ def audit_file(
         report = _write_fix(path, report, loaded)
     result.report = report
     return result
+
+
+def config_lines_placed(report: Report, config: Path, launcher: Path) -> Report:
+    """A launcher item's report (`pytest --goblin run.sh`) is shown as the launcher's, but a finding's `line` without a
+    `file` is the config's own (audit_tools._anchor, blockers.raw_key): name the config there, as formats.base.shown_file
+    names another file, so every output says `config.yaml:9`, never the launcher's path with the config's line (review15a
+    class 4: `run2node.sh:35` on a 19-line shell file, `scripts/sft.sh:1273` for a line of train.py). A line the launch
+    line passes already names its file (blockers.key_file)."""
+    from .formats.base import elsewhere, shown_file
+
+    if not elsewhere(str(launcher), str(config)):  # a launcher that is its own config (formats/lf_flags.py)
+        return report
+    own = shown_file(str(config), str(config))
+    placed = [f.model_copy(update={"file": own}) if f.line and not f.file else f for f in report.findings]
+    return report.model_copy(update={"findings": placed})
 
 
 def _write_fix(path: Path, report: Report, audited: LoadedConfig | None) -> Report:

@@ -327,6 +327,16 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", HF, "mi300x", {"requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch\n"}),
         ("sft.yaml", HF, "mi300x", {"requirements.txt": "--extra-index-url https://download.pytorch.org/whl/rocm6.2\ntorch\n"}),
     ),
+    # blind review 15b #23 (chkaos train_qwen.sh:3 `export HSA_OVERRIDE_GFX_VERSION=9.0.6`, written for MI50s): the
+    # runtime takes the MI300X for gfx906; the target's own 9.4.2 changes nothing
+    "blocker.gfx_override_not_target": (
+        ("sft.yaml", LF, "mi300x", {"train.sh": "export HSA_OVERRIDE_GFX_VERSION=9.0.6\nllamafactory-cli train sft.yaml\n"}),
+        ("sft.yaml", LF, "mi300x", {"train.sh": "export HSA_OVERRIDE_GFX_VERSION=9.4.2\nllamafactory-cli train sft.yaml\n"}),
+    ),
+    "blocker.gfx_override_unread": (
+        ("sft.yaml", LF, "mi300x", {"train.sh": 'export HSA_OVERRIDE_GFX_VERSION="$GFX"\nllamafactory-cli train sft.yaml\n'}),
+        ("sft.yaml", LF, "mi300x", {"train.sh": "export NCCL_DEBUG=INFO\nllamafactory-cli train sft.yaml\n"}),
+    ),
     # review2 #8 (FastChat train_lora.py:28, transformers>=4.31.0): transformers.deepspeed is gone from 4.46.0
     "blocker.module_removed_at_version": (
         ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers>=4.31.0\n"}),
@@ -2150,3 +2160,173 @@ def test_a_blocker_said_in_the_run_s_terms_renders_its_text_once(tmp_path: Path)
     md = render(SessionReport(version="0", target="mi300x", items=[item]))
     assert md.count("the run stops before the first step") == 1, md
     assert "raises ValueError" in md and "What to change" in md
+
+
+TRAIN_PY = "from transformers import Trainer, TrainingArguments\nargs = TrainingArguments(output_dir='o', bf16=True)\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        # review15a #15: LUMI's launcher loads CSC's ROCm PyTorch module before the launch line
+        (
+            {"run.sh": "#!/bin/bash\nmodule use /appl/local/csc/modulefiles/\nmodule load pytorch\ntorchrun --nproc_per_node 8 train.py --config sft.yaml\n"},
+            "run.sh:3 loads the environment module `pytorch` before the launch line",
+        ),
+        # review15a #17: the repository's own image is a ROCm build and does not install the pinned file
+        ({"docker/Dockerfile": "FROM rocm/pytorch:rocm6.3_ubuntu22.04_py3.10_pytorch_release_2.4.0\nRUN pip install accelerate\n"}, "builds on the ROCm image"),
+        # the repository says the config trained on an MI300X
+        ({"README.md": "## Training\n\nsft.yaml was trained on 8x MI300X 192GB.\n"}, "trained on MI300X"),
+    ],
+)
+def test_a_cuda_torch_pin_is_a_requirement_where_the_run_s_torch_is_its_environment_s(tmp_path: Path, extra: dict[str, str], said: str) -> None:
+    files = {"requirements.txt": "torch==2.5.1+cu121\n", "train.py": TRAIN_PY, **extra}
+    path = _write(tmp_path, ("sft.yaml", HF, "mi300x", files))
+    (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.torch_without_rocm_build"]
+    assert not f.blocker and said in f.message and "a fresh install from requirements.txt" in f.message and "None" not in f.message
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"run.sh": "#!/bin/bash\nmodule load gcc\ntorchrun --nproc_per_node 8 train.py --config sft.yaml\n"},  # no torch module
+        {"docker/Dockerfile": "FROM rocm/pytorch:rocm6.3_ubuntu22.04\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"},  # installs the pin
+        {"docker/Dockerfile": "FROM nvidia/cuda:12.1.0-devel-ubuntu22.04\n"},  # a CUDA image
+    ],
+)
+def test_a_cuda_torch_pin_stays_a_blocker_where_nothing_else_provides_torch(tmp_path: Path, extra: dict[str, str]) -> None:
+    files = {"requirements.txt": "torch==2.5.1+cu121\n", "train.py": TRAIN_PY, **extra}
+    path = _write(tmp_path, ("sft.yaml", HF, "mi300x", files))
+    (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.torch_without_rocm_build"]
+    assert f.blocker
+
+
+GFX_LAUNCHER = (
+    "#!/bin/bash\nexport HSA_OVERRIDE_GFX_VERSION={value}\nexport HIP_VISIBLE_DEVICES=0,1\n"
+    "torchrun --nproc_per_node=2 src/train.py \\\n    --stage sft \\\n    --do_train \\\n"
+    "    --model_name_or_path Qwen/Qwen2.5-7B-Instruct \\\n    --dataset alpaca_en \\\n    --template qwen \\\n"
+    "    --finetuning_type lora \\\n    --output_dir out \\\n    --per_device_train_batch_size 1 \\\n"
+    "    --gradient_accumulation_steps 32 \\\n    --bf16 True\n"
+)
+
+
+def _gfx_found(tmp: Path, name: str, text: str, target: str, extra: dict[str, str] | None = None) -> list[Any]:
+    path = write_tree(tmp, {**(extra or {}), name: text}) / name
+    return [f for f in blockers.findings(load_config(path), get_hardware(target)) if f.rule_id.startswith("blocker.gfx_override")]
+
+
+def test_gfx_override_in_a_launcher_audited_as_its_llamafactory_run(tmp_path: Path) -> None:
+    """blind review 15b #23: the launcher is the config (its flags are the LLaMA-Factory run); its exports before the
+    launch line are the run's environment, and 9.0.6 on an MI300X is a blocker at its own line."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    got = _gfx_found(tmp_path / "a", "train_qwen.sh", GFX_LAUNCHER.format(value="9.0.6"), "mi300x")
+    assert [f.rule_id for f in got] == ["blocker.gfx_override_not_target"]
+    f = got[0]
+    assert f.blocker and f.line == 2 and "`HSA_OVERRIDE_GFX_VERSION=9.0.6` (line 2)" in f.message
+    assert "gfx906" in f.message and "gfx942, 9.4.2" in f.message and "None" not in f.message
+    assert "ROCT-Thunk-Interface rocm-6.2.4 src/topology.c:1213-1226" in f.message
+    assert _gfx_found(tmp_path / "b", "train_qwen.sh", GFX_LAUNCHER.format(value="9.4.2"), "mi300x") == []
+
+
+def test_gfx_override_is_judged_against_each_targets_own_version(tmp_path: Path) -> None:
+    # MI250X gfx90a = 9.0.10, MI355X gfx950 = 9.5.0, MI325X gfx942 (kb/hardware.yaml arch); an H100 has no gfx version
+    cases = [("9.0.10", "mi250x", False), ("9.0.10", "mi300x", True), ("9.5.0", "mi355x", False), ("9.4.2", "mi355x", True)]
+    cases += [("9.4.2", "mi325x", False), ("9.0.6", "h100", False), ("9.4", "mi300x", True), ('"9.4.2"', "mi300x", False)]
+    for i, (value, target, fires) in enumerate(cases):
+        (tmp_path / str(i)).mkdir()
+        launcher = f"export HSA_OVERRIDE_GFX_VERSION={value}\nllamafactory-cli train sft.yaml\n"
+        got = _gfx_found(tmp_path / str(i), "sft.yaml", LF, target, {"train.sh": launcher})
+        assert bool(got) == fires, (value, target, got)
+        if value == "9.4":  # the thunk reads exactly major.minor.stepping
+            assert "refuses it" in got[0].message and "train.sh line 1" in got[0].message
+
+
+def test_gfx_override_set_by_the_script_itself(tmp_path: Path) -> None:
+    script = (
+        "import os\nos.environ['HSA_OVERRIDE_GFX_VERSION'] = '{value}'\nfrom transformers import TrainingArguments\n"
+        "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
+    )
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    got = _gfx_found(tmp_path / "a", "train.py", script.format(value="9.0.6"), "mi300x")
+    assert [f.rule_id for f in got] == ["blocker.gfx_override_not_target"] and got[0].line == 2
+    assert _gfx_found(tmp_path / "b", "train.py", script.format(value="9.4.2"), "mi300x") == []
+
+
+def test_gfx_override_under_a_branch_goblin_cannot_evaluate_is_a_requirement(tmp_path: Path) -> None:
+    launcher = 'if [ "$(hostname)" = "mi50box" ]; then\n  export HSA_OVERRIDE_GFX_VERSION=9.0.6\nfi\nllamafactory-cli train sft.yaml\n'
+    got = _gfx_found(tmp_path, "sft.yaml", LF, "mi300x", {"train.sh": launcher})
+    assert [f.rule_id for f in got] == ["blocker.gfx_override_unread"], got
+    assert not got[0].blocker and "train.sh line 2" in got[0].message
+
+
+def test_bitsandbytes_blocker_is_anchored_at_the_4bit_key_not_another_optimizer(tmp_path: Path) -> None:
+    """blind review 15b #27: an HF recipe's `load_in_4bit: true` had no source, so the anchor fell to `optim: rmsprop`,
+    which is not bitsandbytes; the message shows the key as written, not the field's `4bit`."""
+    path = _write(tmp_path, ("sft.yaml", QLORA + "optim: rmsprop\n", "mi300x", {"requirements.txt": "bitsandbytes==0.41.0\n"}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.bitsandbytes_before_rocm_wheels"]
+    assert got and got[0].line == 6 and got[0].message.startswith("line 6: `load_in_4bit: true`") and "rmsprop" not in got[0].message
+
+
+# review15b #25 (FedGRPO train_grpo_7b.sh:72): the recipe's `num_generations: 8` under a launch line that passes
+# `--num_generations 5` beside `--config`: TrlParser parses the command line over the file (trl 0.18.0
+# trl/scripts/utils.py:186-208), so the run's generation batch 5 x 4 x 5 = 100 holds whole groups of 5
+GRPO_RECIPE = (
+    "# pip install trl==0.29.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 8\n"
+    "gradient_accumulation_steps: 16\nnum_generations: 8\nbf16: true\n"
+)
+GRPO_SCRIPT = (
+    "from trl import GRPOConfig, GRPOTrainer, ModelConfig, ScriptArguments, TrlParser\n"
+    "parser = TrlParser((ScriptArguments, GRPOConfig, ModelConfig))\nscript_args, training_args, model_args = parser.parse_args_and_config()\n"
+    "trainer = GRPOTrainer(model=model_args.model_name_or_path, reward_funcs=len, args=training_args)\ntrainer.train()\n"
+)
+
+
+def _launched_grpo(tmp: Path, flags: str) -> list[Any]:
+    run = f"accelerate launch --num_processes=4 grpo.py \\\n    --config grpo.yaml \\\n    {flags}\n"
+    return _trl_found(tmp, "grpo.yaml", GRPO_RECIPE, {"grpo.py": GRPO_SCRIPT, "train.sh": run})
+
+
+def test_a_grpo_batch_takes_num_generations_from_the_launch_line_over_the_file(tmp_path: Path) -> None:
+    # must not fire: 5 x 4 x 5 = 100 is a multiple of the launch line's num_generations 5 (the file's 8 gives way)
+    assert not _launched_grpo(tmp_path / "a", "--num_generations 5 --per_device_train_batch_size 5 --gradient_accumulation_steps 5")
+    # fires: the launch line's num_generations 6 does not divide 100; the message names the launch word and the file's own line
+    (f,) = _launched_grpo(tmp_path / "b", "--num_generations 6 --per_device_train_batch_size 5 --gradient_accumulation_steps 5")
+    assert f.rule_id == "blocker.grpo_generation_batch_indivisible" and f.blocker
+    assert "= 100, which is not divisible by num_generations 6 (train.sh:3, the launch line's `--num_generations 6`" in f.message
+    assert "the file's own `num_generations: 8` (line 5) gives way" in f.message
+    assert "None" not in f.message
+    # fires on the file's value where the launch line leaves num_generations alone: 5 x 4 x 5 = 100, num_generations 8
+    (g,) = _launched_grpo(tmp_path / "c", "--per_device_train_batch_size 5 --gradient_accumulation_steps 5")
+    assert "not divisible by num_generations 8 (line 5)" in g.message
+
+
+def test_a_grpo_eval_batch_takes_the_launch_line_values_over_the_file(tmp_path: Path) -> None:
+    def found(tmp: Path, flags: str) -> list[Any]:
+        run = f"accelerate launch --num_processes=4 grpo.py --config grpo.yaml {flags}\n"
+        text = GRPO_RECIPE.replace("num_generations: 8", "num_generations: 4") + "eval_strategy: steps\nper_device_eval_batch_size: 2\n"
+        return _eval_found(tmp, text, extra={"grpo.py": GRPO_SCRIPT, "train.sh": run})
+
+    # fires: the launch line's eval batch 3 x 4 processes = 12 holds no whole groups of 8 (the file's 2 x 4 = 8 of 4 would)
+    (f,) = found(tmp_path / "a", "--per_device_eval_batch_size 3 --num_generations 8 --per_device_train_batch_size 2")
+    assert "per_device_eval_batch_size 3 (train.sh:1, the launch line's `--per_device_eval_batch_size 3`" in f.message
+    # must not: the launch line turns evaluation off over the file's eval_strategy steps
+    assert not found(tmp_path / "b", "--per_device_eval_batch_size 3 --num_generations 8 --eval_strategy no --per_device_train_batch_size 2")
+
+
+def test_a_keyed_blocker_reads_the_launch_line_value_over_the_recipe(tmp_path: Path) -> None:
+    def tf32(tmp: Path, own: str, flag: str) -> list[Any]:
+        recipe = "# pip install trl==0.29.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\n"
+        recipe += f"num_train_epochs: 1\noutput_dir: out\nbf16: true\n{own}\n"
+        run = f"accelerate launch --num_processes=4 sft.py --config sft.yaml {flag}\n"
+        path = write_tree(tmp, {"sft.yaml": recipe, "sft.py": GRPO_SCRIPT.replace("GRPO", "SFT"), "train.sh": run}) / "sft.yaml"
+        return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.tf32_on_rocm"]
+
+    # fires: the launch line turns tf32 on over the file's `tf32: false`; said at the launch word, no edit of the file offered
+    (f,) = tf32(tmp_path / "a", "tf32: false", "--tf32 True")
+    assert f.message.startswith("`--tf32 True` (train.sh:1, the launch line's `--tf32 True`; the file's own `tf32: false` (line 8) gives way)")
+    assert f.fix is None and "the launch line sets `tf32` over this file: change it there" in f.message and "None" not in f.message
+    # must not: the launch line turns it off over the file's `tf32: true`
+    assert not tf32(tmp_path / "b", "tf32: true", "--tf32 False")

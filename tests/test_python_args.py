@@ -162,6 +162,7 @@ def test_hfargumentparser_script_reads_its_launcher(tmp_path: Path) -> None:
 def test_hfargumentparser_config_file_is_a_true_reason(tmp_path: Path) -> None:
     path = write_file(tmp_path, "sft.py", HF_SCRIPT)
     write_file(tmp_path, "run.sh", "python sft.py recipes/sft.json\n")
+    write_file(tmp_path, "recipes/sft.json", '{"output_dir": "o"}\n')  # a file of the repository: audited as its own item
     with pytest.raises(NotATrainingConfig, match=r"read from recipes/sft.json, passed by run.sh line 1; goblin audits that file"):
         load_config(path)
 

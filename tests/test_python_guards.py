@@ -258,7 +258,9 @@ def test_argument_classes_imported_from_the_repository_count_like_the_scripts_ow
     assert w.gradient_checkpointing is True and w.sources["gradient_checkpointing"].line == 13
     text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"gradient_checkpointing": False})
     assert text == loaded.text  # the default lives in another file: never edited there, never written into the script
-    assert skipped["gradient_checkpointing"].startswith("`gradient_checkpointing` takes its default at src/configs.py:13, which run.sh line 1 does not pass")
+    assert skipped["gradient_checkpointing"].startswith(
+        "`gradient_checkpointing` takes its default `True` at src/configs.py:13, which run.sh line 1 does not pass"
+    )
     write_file(tmp_path, "run.sh", "python src/sft.py --output_dir o --use_lora false --max_seq_length 1024\n")
     w = load_config(path).workload
     assert (w.method, w.seq_len) == ("full", 1024)

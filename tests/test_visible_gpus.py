@@ -119,3 +119,25 @@ def test_one_process_with_deepspeed_trains_on_one_gpu_not_in_dataparallel(tmp_pa
     rule = next(r for r in kb.applicable(w, HW, kb.cached_rules()) if r.id == RULE)
     msg = kb.render_finding(rule, w, HW)
     assert "leaves the other 7 idle" in msg and "DataParallel" not in msg and "training_args.py:1875" in msg
+
+
+def test_idle_visible_gpus_fail_the_item_only_where_they_are_idle_for_certain(tmp_path: Path) -> None:
+    """The job, not only the step: 7 of 8 visible GPUs idle under one DeepSpeed process fail the item (review14b #22);
+    a Trainer's DataParallel uses them all (slowly, unpriced), so it does not."""
+    from pytest_goblin.rules import idle_gpus
+    from pytest_goblin.service import audit_file
+    from pytest_goblin.settings import Settings
+
+    write_file(tmp_path, "ds.json", '{"zero_optimization": {"stage": 2}}\n')
+    ds = _script(tmp_path, PLAIN.replace("--per_device_train_batch_size 1", "--per_device_train_batch_size 1 --deepspeed ds.json"))
+    assert idle_gpus(load_config(ds).workload) == (7, 8, "CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6,7, train_sft.sh line 1")
+    report = audit_file(ds, Settings(runner="projection", target="mi300x"), shown_as="train.py").report
+    assert report is not None and report.verdict == "fail"
+    assert report.reason.startswith("7 of the 8 GPUs the run makes visible (CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6,7, train_sft.sh line 1) stay idle")
+
+    other = tmp_path / "dp"
+    other.mkdir()
+    dp = _script(other, PLAIN)
+    assert idle_gpus(load_config(dp).workload) is None
+    report = audit_file(dp, Settings(runner="projection", target="mi300x"), shown_as="train.py").report
+    assert report is not None and "stay idle" not in report.reason

@@ -695,3 +695,43 @@ def launch_container(w: WorkloadConfig) -> str | None:
             if image:
                 return f"{_expanded(image, rows, first)} ({_shown(path, root)}:{first})"
     return None
+
+
+# ------------------------------------------------------------------ the run's torch comes from its environment (review15a #15, #17)
+# `module load pytorch` on LUMI (CSC's ROCm build) before the launch line, a container the launch line runs, or a ROCm
+# image the repository builds: a CUDA torch pin of a requirements file is then what a fresh install gets, not what ran
+_MODULE_LOAD = re.compile(r"^\s*module\s+(?:load|add)\s+([^#\n]+)", re.IGNORECASE)
+
+
+def torch_from_environment(w: WorkloadConfig, pin_file: str) -> str | None:
+    """Where the run's torch comes from other than a requirements file (`pin_file`, the pin's file): the container the
+    launch line runs it in, a torch environment module its launcher loads before the launch line, or a ROCm base image
+    of a Dockerfile of the config's folders that does not install that file; None where nothing says so."""
+    image = launch_container(w)
+    if image is not None:
+        return f"the launch line runs it in the container {image}, whose torch is the run's"
+    if _launch_runs_container(w):
+        return "the launch line starts a container, whose torch is the run's"
+    for path, text, root, lines in _launch_texts(w):
+        rows = text.splitlines()
+        first = min(lines) if lines else len(rows) + 1
+        for n, row in enumerate(rows[: max(0, first - 1)], 1):
+            m = _MODULE_LOAD.match(row)
+            named = [word for word in m.group(1).split() if "torch" in word.lower()] if m else []
+            if named:
+                return f"{_shown(path, root)}:{n} loads the environment module `{named[0]}` before the launch line, whose torch is the run's"
+    config = Path(w.path)
+    root = repository_root(config.parent) or config.parent
+    wanted = Path(pin_file).name if pin_file else ""
+    for dockerfile in _ancestor_dockerfiles(config, root):
+        base = base_image(dockerfile)
+        if base is None or "rocm" not in base[1].lower():
+            continue
+        try:
+            body = read_text(dockerfile, roots=tree_of(dockerfile), limit=DOCKERFILE_BYTES)
+        except (UnsafePath, OSError):
+            continue
+        if wanted and wanted in body:
+            continue  # the image installs the pinned file: its pin is the image's torch too
+        return f"the repository's Dockerfile {_shown(dockerfile, root)}:{base[0]} builds on the ROCm image `{base[1]}` and does not install {wanted or 'that file'}"
+    return None

@@ -12,7 +12,7 @@ from ..errors import ConfigError
 from ..frameworks import CITES, tables, where
 from ..frameworks.history import online_trainer_from_keys
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from ..yamlio import key_line
+from ..yamlio import get_path, key_line
 from .base import IN_CODE, Adapter, Reader, as_bool, attention_from, elsewhere_reason, mark_code_unread, model_from, positive, set_elsewhere, shown_file
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference, trl_kl_off
 from .semantics import (
@@ -430,6 +430,11 @@ class HFTrainerAdapter(Adapter):
             _launch_words(r, launched)
         quant = "4bit" if as_bool(d.get("load_in_4bit", False) or False) else "8bit" if as_bool(d.get("load_in_8bit", False) or False) else "none"
         r.values["quantization"] = quant
+        if quant != "none":  # the file's own key: what a blocker or rule anchored on the quantization shows (blind review 15b #27)
+            qkey = f"load_in_{quant}"
+            found_q, _q, qline = get_path(d, qkey)
+            if found_q:
+                r.sources["quantization"] = FieldSource(file=r.path, key=qkey, line=qline, explicit=True)
         script_read: set[str] = set()  # fields the script the launch line runs sets in code goblin read (launched.py)
         if quant == "none" and launched is not None and isinstance(d, dict):
             # the script loads the model quantized itself (Firefly-LLaMA2-Chinese train.py:156-170 from_pretrained(load_in_4bit=True),

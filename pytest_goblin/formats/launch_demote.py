@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..modelzoo import placeholder
 from .launch_line import hidden_gpus
+from .launch_mode import mode_demotion
 from .launcher_text import Line
 
 CPU_RUN = "runs on the CPU"
@@ -27,16 +28,17 @@ def placeholder_words(tokens: tuple[str, ...]) -> list[str]:
     return out
 
 
-def demotion(line: Line, cpu: str = "") -> str:
-    """Why this launch line is not the GPU run's ("runs on the CPU (...)", "passes placeholders (...)"); "" for a plain
-    line. `cpu`: `Launch.cpu` where the line was read into a Launch (its accelerate config's `use_cpu` too)."""
+def demotion(line: Line, cpu: str = "", script: str = "") -> str:
+    """Why this launch line is not the GPU run's ("runs on the CPU (...)", "passes placeholders (...)", a flag or
+    subcommand word of `script` that takes another code path than its training: `launch_mode.mode_demotion`); "" for a
+    plain line. `cpu`: `Launch.cpu` where the line was read into a Launch (its accelerate config's `use_cpu` too)."""
     cpu = cpu or hidden_gpus(dict(line.env))
     if cpu:
         return f"{CPU_RUN} ({cpu})"
     held = placeholder_words(line.tokens)
     if held:
         return f"passes placeholder values ({', '.join(repr(w) for w in held[:3])})"
-    return ""
+    return mode_demotion(line.tokens, script) if script else ""
 
 
 def passed_over_note(where: str, why: str, chosen: str) -> str:

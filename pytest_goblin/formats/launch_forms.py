@@ -25,7 +25,7 @@ from .launch_naming import (
     runs_elsewhere,
 )
 from .launch_walk import config_folders, folder_listing, launcher_candidates, launcher_rank, read_launcher
-from .launcher_text import CONFIG_SUFFIXES, MAX_BYTES, LauncherFile, Line, launcher_kind, module_file, word_path
+from .launcher_text import CONFIG_SUFFIXES, MAX_BYTES, LauncherFile, Line, launcher_kind, module_file, module_files, word_path
 
 
 def elsewhere_launch(script: Path, root: Path, roots: list[Path]) -> Launch | None:
@@ -198,7 +198,8 @@ def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | No
 
 def script_run(line: Line, folder: Path, root: Path) -> str:
     """The repository's `.py` file a launch line runs (`accelerate launch ... train/LLaMA-Factory/src/train.py x.yaml`):
-    the first word ending in .py that is not an option, resolved as the line's own paths are; "" when none."""
+    the first word ending in .py that is not an option, resolved as the line's own paths are, else the file of the module
+    a `-m`/`--module` word runs; "" when none."""
     for tok in line.tokens:
         if tok.endswith(".py") and not tok.startswith("-") and ("$" in tok or Path(tok).is_absolute()):
             # a root-level script under the author's checkout (review12b #35): launch_naming.checkout_file, as a config is read
@@ -207,6 +208,14 @@ def script_run(line: Line, folder: Path, root: Path) -> str:
         if tok.endswith(".py") and not tok.startswith("-"):
             found, _ = resolve_relative(tok, folder, root, line.cwd)
             return str(found) if found is not None and found.is_relative_to(root) and found.is_file() else ""
+    for i in range(len(line.tokens)):
+        # `torchrun --nproc_per_node 1 -m train_multipacking ...`: the module's file, as launchers.find_script_launch
+        # matches the script to the line (launcher_text.module_files), so a launcher and its script agree (blind
+        # review 15b #38 malaya-speech session/llama3-tts/300M.sh:5)
+        for word in module_files(line.tokens, i):
+            found, _ = resolve_relative(word, folder, root, line.cwd)
+            if found is not None and found.is_relative_to(root) and found.is_file():
+                return str(found)
     return ""
 
 

@@ -133,10 +133,13 @@ class Launch:
     # read from the launch line of another config of the same recipe family (formats/launch_family.py; its path relative
     # to the repository root): counts and strategy assumed, nothing else of the line is this config's; "" otherwise
     family: str = ""
+    # the processes of each node, by node rank, where the lines of one multi-node job give different counts
+    # (formats/launch_job.py: their sum is the world size, `per_node` the larger); empty for an even job
+    node_counts: list[int] = field(default_factory=list)
 
     @property
     def world(self) -> int:
-        return self.nodes * self.per_node
+        return sum(self.node_counts) if self.node_counts else self.nodes * self.per_node
 
     def where(self) -> str:
         return f"{self.shown} {self.place}" if self.place else f"{self.shown} line {self.line}"

@@ -54,6 +54,7 @@ from .launch_forms import (
     python_entry,
     script_run,
 )
+from .launch_job import job_words, uneven_note
 from .launch_line import (
     ACCELERATE_AT,
     Launch,
@@ -84,7 +85,7 @@ from .launch_naming import (
 )
 from .launch_trains import script_trains
 from .launch_varconfig import variable_config_launch
-from .launch_walk import CHOSEN_LAUNCHER, MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, launcher_rank, read_launcher
+from .launch_walk import CHOSEN_LAUNCHER, MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, folder_listing, launcher_candidates, launcher_rank, read_launcher
 from .launcher_text import (
     ASSUMED_ARGUMENT,
     BROKEN_COMMAND,
@@ -377,7 +378,13 @@ def _flags_launch(launcher: Path, root: Path, roots: list[Path]) -> Launch | Non
     got = flags_line(lf, launcher.parent, root) if lf is not None else None
     if lf is None or got is None:
         return None
-    return read_launch(got[0], lf, shown_path(launcher, root), roots, root)
+    found = read_launch(got[0], lf, shown_path(launcher, root), roots, root)
+    if found is not None:  # its exports before the line are the run's environment, as for any launch line (_line_launch;
+        # blind review 15b #23: chkaos train_qwen.sh:3 `export HSA_OVERRIDE_GFX_VERSION=9.0.6` was not read)
+        found.env = list(got[0].exported)
+        found.unread_sources = [f"{found.shown} line {n}" for n in got[0].unread_sources]
+        found.env_defaults = list(got[0].env_defaults)
+    return found
 
 
 def _wrapper_launch(script: Path) -> Launch | None:
@@ -474,7 +481,7 @@ def _first_launch(
                 found.notes.append(f"{found.where()} ({script}) is read as the launch that trains {config.name}; " + "; ".join(parts))
             if found.nodes_unset:  # `--nnodes=$NNODES` never set here: the script of the repository that runs this one may
                 caller_nodes(found, config, root, roots)
-            _count_others(found, config, root, roots, registered, (str(lf.path), line.line), line.branch)
+            _count_others(found, config, root, roots, registered, (str(lf.path), line.line), line.branch, line.tokens)
             if how:
                 found.notes.append(f"repository root: {root} ({how})")
             if npu:
@@ -492,15 +499,30 @@ OTHERS_SHOWN = 3  # of those with another topology, named in the note
 
 
 def _count_others(
-    found: Launch, config: Path, root: Path, roots: list[Path], registered: str, chosen: tuple[str, int], branch: tuple[int, int, str] | None = None
+    found: Launch,
+    config: Path,
+    root: Path,
+    roots: list[Path],
+    registered: str,
+    chosen: tuple[str, int],
+    branch: tuple[int, int, str] | None = None,
+    tokens: tuple[str, ...] = (),
 ) -> None:
     """The other launch lines of the repository that name this config (review10a #9 torchtune-gpu-benchmark: 14 slurm
     scripts run configs/1B_lora_distributed.yaml on 2, 4 or 8 GPUs), counted and read for their topology, up to
     MAX_OTHERS: `found.others`, and the first few with another nodes x GPUs per node in `found.other_topologies` (launch
-    scripts' before Markdown code blocks')."""
+    scripts' before Markdown code blocks'). The other node lines of the chosen line's multi-node job (`launch_job.job_words`:
+    one master address and port) are no other topology: where they give the nodes different counts, `found.node_counts`."""
     differ: list[tuple[bool, str]] = []
     arms: list[str] = []
-    for folder, path in launcher_candidates(config, root):
+    job = job_words(tokens) if found.nodes > 1 else None
+    peers: dict[int, tuple[int, str]] = {job[3]: (found.per_node, found.where())} if job is not None else {}
+    candidates = launcher_candidates(config, root)
+    if job is not None:  # a node's line of the job sits beside the chosen one, whatever the repository walk's budget reached
+        seen = {str(p) for _f, p in candidates}
+        beside = Path(chosen[0]).parent
+        candidates += [(beside, p) for p in folder_listing(beside)[0] if str(p) not in seen]
+    for folder, path in candidates:
         if os.path.realpath(path) == str(config) or found.others >= MAX_OTHERS:
             continue
         lf = read_launcher(path, roots)
@@ -522,12 +544,21 @@ def _count_others(
             found.others += 1
             if other.demoted and not found.demoted:  # a CPU or placeholder line: no other topology of the GPU run
                 continue
+            peer = job_words(line.tokens) if job is not None and other.script == found.script else None
+            if job is not None and peer is not None and peer[:3] == job[:3] and peer[3] not in peers:
+                peers[peer[3]] = (other.per_node, other.where())  # another node of the same job
+                continue
             if (other.nodes, other.per_node) != (found.nodes, found.per_node):
                 differ.append((is_markdown(other.file), f"{other.where()}: {other.nodes} x {other.per_node}"))
                 if branch is not None and line.branch is not None and str(lf.path) == chosen[0] and line.branch[0] == branch[0] and line.branch[1] != branch[1]:
                     # the other arm of the same `if` a Python launcher builds its command in (review13b #29 DiscoPOP
                     # scripts/launch_evo.py:218 `if config["NUM_GPUS"] == 4:`): which arm runs is not read
                     arms.append(f"{other.where()}: {other.nodes} x {other.per_node}, the other arm of `if {branch[2]}:` (line {branch[0]})")
+    if job is not None and sorted(peers) == list(range(job[2])) and job[2] == found.nodes and len({n for n, _ in peers.values()}) > 1:
+        counts = [peers[r] for r in range(job[2])]
+        found.node_counts = [n for n, _ in counts]
+        found.per_node = max(found.node_counts)
+        found.notes.append(uneven_note(counts))
     differ.sort(key=lambda d: d[0])  # launch scripts' topologies named before README examples'
     found.other_topologies.extend(text for _, text in differ[:OTHERS_SHOWN])
     found.other_differ += max(0, len(differ) - OTHERS_SHOWN)
@@ -582,8 +613,8 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
         found = plain_python_yaml(line, lf, shown)
     if found is not None:
         found.place = line.place
-        found.demoted = demotion(line, found.cpu)
         found.script = script_run(line, folder, root)
+        found.demoted = demotion(line, found.cpu, found.script)
         if found.script and (
             word := next((t for t in line.tokens if t.endswith(".py") and os.path.isabs(t) and not Path(os.path.normpath(t)).is_relative_to(root)), "")
         ):
@@ -702,6 +733,7 @@ class ScriptLaunch:
     joined_at: int = 0  # Line.joined_at: from this line on, words read as the command's although the shell would not pass them
     demoted: str = ""  # why the line is not the GPU run's (`launch_demote.demotion`): a complete line later wins over it
     cpu: bool = False  # the line runs on the CPU (a debug run): alone, its words are not read (`find_script_launch`)
+    cwd: str = ""  # Line.cwd: the folder a `cd` before the line moved to, from which its relative files are looked up
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -799,7 +831,7 @@ def _script_lines(
                 continue
             preferred = prefer is not None and prefer == (str(lf.path), line.line, line.place)
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-            why = demotion(line, _line_cpu(line, lf, shown, roots, root))
+            why = demotion(line, _line_cpu(line, lf, shown, roots, root), str(script))
             over = found is not None and bool(found.demoted) and not why  # a complete GPU line over a CPU/placeholder one
             if collect is None and found is not None and not (preferred and (found.file, found.line, found.place) != prefer) and not over:
                 found.others += 1
@@ -836,6 +868,7 @@ def _script_lines(
                 joined_at=line.joined_at,
                 demoted=why,
                 cpu=why.startswith(CPU_RUN),
+                cwd=line.cwd,
             )
             if passed:
                 found.notes.insert(0, passed)

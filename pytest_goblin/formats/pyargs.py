@@ -221,13 +221,65 @@ def dataclasses_of(tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]]) ->
 
 
 def hf_parser_classes(tree: ast.Module) -> tuple[ast.Call | None, list[str]]:
-    """The first `HfArgumentParser(...)` / `TrlParser(...)` / `H4ArgumentParser(...)` call and the class names it is given."""
+    """The first `HfArgumentParser(...)` / `TrlParser(...)` / `H4ArgumentParser(...)` call and the class names it is given:
+    a tuple or list written in the call, or bound to the name the call is given by that name's one assignment in the
+    function around the call, else at module level (`dataclass_types = (ScriptArguments, DPOConfig, ModelConfig)` then
+    `TrlParser(dataclass_types)`, blind review 15b #30 kaiwo dpo.py:120,124)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _type_name(node.func) in HF_PARSERS:
             first = node.args[0] if node.args else _kw(node, "dataclass_types")
+            if isinstance(first, ast.Name):
+                first = _bound_sequence(first.id, _scope_of(node, tree), tree) or first
             items = first.elts if isinstance(first, (ast.Tuple, ast.List)) else [first] if first is not None else []
             return node, [n for n in (_type_name(i) for i in items) if n and n not in ("a lambda", "an expression")]
     return None, []
+
+
+Scope = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _scope_of(node: ast.AST, tree: ast.Module) -> Scope:
+    """The innermost function whose body holds `node`, else the module."""
+    inner: Scope = tree
+    for fn in ast.walk(tree):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and node in _own_nodes(fn):
+            inner = fn
+    return inner
+
+
+def _own_nodes(scope: Scope) -> list[ast.AST]:
+    """The nodes of a scope's body, not those of the functions nested in it (each is its own scope)."""
+    out: list[ast.AST] = []
+    todo: list[ast.AST] = list(scope.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        out.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _bound_sequence(name: str, scope: Scope, tree: ast.Module) -> ast.Tuple | ast.List | None:
+    """The tuple or list of class names `name` is bound to by its one assignment in `scope`, else (not assigned there) at
+    module level; None where it is assigned more than once, to anything else, or not at all (then it names a class), or
+    is a parameter of the function (the caller's value)."""
+    if not isinstance(scope, ast.Module) and name in {a.arg for a in (*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs)}:
+        return None
+    for where in (scope, tree) if scope is not tree else (tree,):
+        bound = [
+            n.value
+            for n in _own_nodes(where)
+            if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr))
+            and any(isinstance(t, ast.Name) and t.id == name for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+        ]
+        if not bound:
+            continue
+        one = bound[0]
+        if len(bound) == 1 and isinstance(one, (ast.Tuple, ast.List)) and all(isinstance(e, (ast.Name, ast.Attribute)) for e in one.elts):
+            return one
+        return None
+    return None
 
 
 # ------------------------------------------------------------------ launcher arguments

@@ -782,7 +782,7 @@ class CommandLine:
                     None,
                     arg.line,
                     file=arg.file,
-                    fixed=f"`{arg.dest}` takes its default at {at}{not_passed}; pass it where the script is launched, or change it there by hand",
+                    fixed=f"`{arg.dest}` takes its default `{arg.default}` at {at}{not_passed}; pass it where the script is launched, or change it there by hand",
                 ),
             )
         node = arg.default_node
@@ -805,6 +805,9 @@ class CommandLine:
             onpolicy = self._onpolicy_subclass()
             if onpolicy is not None:
                 return onpolicy
+            unresolved = self._unresolved_parser_name()
+            if unresolved is not None:
+                return unresolved
             given = ", ".join(self.parser_names) or "classes goblin cannot name"
             return (
                 f"its {call_name(self.parser_call.func)} (line {self.parser_call.lineno}) parses {given}, none of them TrainingArguments"
@@ -816,6 +819,56 @@ class CommandLine:
                 " parses them is what runs (goblin reads that script, or the YAML its launch line passes)"
             )
         return "a Python file without a TrainingArguments or TRL config call"
+
+    def _passed_file(self, ref: str) -> str:
+        """What becomes of the config file the launch line passes: audited as its own item where it is a file of the
+        repository; else said as a placeholder to fill in (`recipes/xxxx.yaml`) or as a path that names no file of the
+        repository from where the line runs (`cd src` then `poer/recipes/grpo_7b.yaml`; blind review 15b #26, #27)."""
+        from .launch_line import placeholder
+        from .launch_naming import resolve_relative
+        from .launch_walk import config_tree
+
+        assert self.launch is not None
+        if "$" in ref:
+            return f"{ref} is set at run time, so the file is not known and there are no values to read"
+        if placeholder(ref):
+            return f"{ref} is a placeholder for a file to supply, not a file of the repository: there are no values to read"
+        _roots, root, _how = config_tree(Path(os.path.abspath(self.path)))
+        launcher = Path(os.path.realpath(self.launch.file))
+        found = None
+        if launcher.is_relative_to(root) and not os.path.isabs(ref):
+            found, tried = resolve_relative(ref, launcher.parent, root, self.launch.cwd)
+        else:
+            tried = []
+            found = Path(ref) if os.path.isabs(ref) and Path(ref).is_file() and Path(os.path.realpath(ref)).is_relative_to(root) else None
+        if found is not None and found.is_relative_to(root):
+            return "goblin audits that file as its own item"
+        folders = ", ".join(f"{os.path.relpath(t, root)}/" if t != root else "the root/" for t in tried[:4])
+        looked = f" (looked up from {folders})" if folders else ""
+        return f"{ref} is not a file of the repository{looked}: the path names no file there, so there are no values to read"
+
+    def _unresolved_parser_name(self) -> str | None:
+        """The parser is given a name the script binds (`TrlParser(dataclass_types)`) to other than one tuple or list of
+        classes goblin reads (pyargs.hf_parser_classes): said as such, not as classes that are no training config."""
+        assert self.parser_call is not None
+        first = self.parser_call.args[0] if self.parser_call.args else next((k.value for k in self.parser_call.keywords if k.arg == "dataclass_types"), None)
+        if not isinstance(first, ast.Name):
+            return None
+        lines = sorted(
+            {
+                n.lineno
+                for n in ast.walk(self.tree)
+                if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+                and any(isinstance(t, ast.Name) and t.id == first.id for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))
+            }
+        )
+        if not lines:
+            return None
+        return (
+            f"its {call_name(self.parser_call.func)} (line {self.parser_call.lineno}) parses `{first.id}`, bound at line"
+            f"{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:6]))}, which goblin does not read as one tuple or list of"
+            " classes: which training config it builds is not read"
+        )
 
     def _onpolicy_subclass(self) -> str | None:
         """Why a parser class that subclasses TRL's OnPolicyConfig is not audited (review13a #18: HuatuoGPT-o1
@@ -915,12 +968,12 @@ class CommandLine:
             raise NotATrainingConfig(
                 path,
                 f"its {self.config_class} is read by H4ArgumentParser.parse() from {launch.files[0]}{overrides}, passed by {launch.where()}"
-                f" ({H4_PARSE_AT}); goblin audits that file as its own item",
+                f" ({H4_PARSE_AT}); {self._passed_file(launch.files[0])}",
             )
         config_file = self.passed.get("--config", (None, 0))[0] if pname == "TrlParser" else None
         if config_file or (not launch.flags and launch.files):
             ref = config_file or launch.files[0]
-            raise NotATrainingConfig(path, f"its {self.config_class} is read from {ref}, passed by {launch.where()}; goblin audits that file as its own item")
+            raise NotATrainingConfig(path, f"its {self.config_class} is read from {ref}, passed by {launch.where()}; {self._passed_file(ref)}")
         s.config_class, s.parser_call = self.config_class, self.parser_call
         parses = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and call_name(n.func) in _PARSE_CALLS]
         if parses and all(call_name(n.func) == "parse_args_into_dataclasses" and not _keeps_remaining(n) for n in parses):

@@ -143,6 +143,11 @@ class _Loop:
         self.runs, self.options, self.value_of, self.at = kit.runs, kit.options, kit.value_of, kit.location
         self.parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
         self.missing: list[str] = []
+        # an optimizer class picked by a conditional expression (_class_choice): its test, arms, call and the arm it picks
+        self.choice_test: ast.expr | None = None
+        self.choice_arms: tuple[ast.expr, ...] = ()
+        self.choice_call: ast.Call | None = None
+        self.choice_arm: ast.expr | None = None
         self.helper = ""  # where the loop's backward is when an imported function of the repository holds it
         self.launch_read = True  # set by precision() where it looks the launch line up
         runs = [c for c in _calls(tree, "Accelerator") if self.runs(c) is not False]
@@ -186,6 +191,17 @@ class _Loop:
                 f"it sets up {what} but has no backward pass (no `.backward(...)` call): not a training loop (inference, evaluation, or a Trainer subclass whose loop is the Trainer's)",
             )
         dummy = [c for c in _calls(self.tree, "DummyOptim") if self.runs(c) is not False]
+        choice = self._class_choice() if not optimizer and not dummy and self.initialize is None else None
+        if choice is not None:
+            call, arm = choice
+            if arm is None or _name(arm) != "DummyOptim":
+                return  # a known optimizer class, or one of two goblin cannot pick between: optimizer() says which
+            assert self.choice_test is not None
+            test = self.choice_test
+            why = self._dummy_optimizer(call, f" (the `{_name(arm)}` class `{ast.unparse(test)[:80]}` at line {test.lineno} picks)")
+            if why is not None:
+                raise NotATrainingConfig(str(self.path), f"it sets up {what} and calls backward ({self._backward_at(backward)}), but {why}")
+            return
         if not optimizer and self.initialize is None and dummy:
             why = self._dummy_optimizer(dummy[0])
             if why is not None:
@@ -197,6 +213,28 @@ class _Loop:
                 f"it sets up {what} and calls backward ({self._backward_at(backward)}), but builds no optimizer goblin knows"
                 " (torch.optim.AdamW, SGD, Adafactor, bitsandbytes 8-bit, ...): whether and how it trains is not read",
             )
+
+    def _class_choice(self) -> tuple[ast.Call, ast.expr | None] | None:
+        """`optimizer_cls = (torch.optim.AdamW if <test> else DummyOptim)` then `optimizer = optimizer_cls(...)` (blind review 15b
+        #31 kaiwo full-param-zero3-single-multinode/main.py:388-396): a name bound to a conditional expression whose two arms
+        are optimizer classes goblin knows (or accelerate's DummyOptim), and called. The call and the arm the test picks
+        where goblin evaluates it (the launch line's and the options' values, pycode.guard), else None for the arm (both
+        named in a note by optimizer()); None where no such name is called."""
+        known = _OPTIMIZERS | {"DummyOptim"}
+        for n in ast.walk(self.tree):
+            if not (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.IfExp)):
+                continue
+            arms = (n.value.body, n.value.orelse)
+            if not all(isinstance(a, (ast.Name, ast.Attribute)) and _name(a) in known for a in arms) or self.runs(n) is False:
+                continue
+            calls = [c for c in _calls(self.tree, n.targets[0].id) if isinstance(c.func, ast.Name) and self.runs(c) is not False]
+            if not calls:
+                continue
+            picked = [a for a in arms if self.runs(a) is True]
+            self.choice_test, self.choice_arms, self.choice_call = n.value.test, arms, calls[0]
+            self.choice_arm = picked[0] if len(picked) == 1 else None
+            return calls[0], self.choice_arm
+        return None
 
     def _backward_at(self, backward: list[ast.Call]) -> str:
         return f"line {backward[0].lineno}" if backward else f"in {self.helper}"
@@ -238,14 +276,14 @@ class _Loop:
                 return f"`{name}()` of {module} ({shown}:{fn.lineno}), called at line {c.lineno}"
         return None
 
-    def _dummy_optimizer(self, call: ast.Call) -> str | None:
+    def _dummy_optimizer(self, call: ast.Call, picked: str = "") -> str | None:
         """accelerate's `DummyOptim(...)`: DeepSpeed builds the optimizer its config's "optimizer" block names (DUMMY_OPTIM_AT).
         None where the DeepSpeed file the launch's accelerate config names has that block (semantics then reads it as
         the optimizer, base.record_deepspeed_own); else why the loop is not read."""
         from .deepspeed import read
         from .launchers import find_launch
 
-        built = f"`{ast.unparse(call.func)}(...)` at line {call.lineno}"
+        built = f"`{ast.unparse(call.func)}(...)` at line {call.lineno}{picked}"
         launch = find_launch(self.path) if self.accelerator is not None else None
         st = launch.strategy if launch is not None else {}
         ds_file, base = st.get("deepspeed_config_file"), st.get("config_path") if not st.get("deepspeed_config_flag") else launch.file if launch else None
@@ -375,6 +413,23 @@ class _Loop:
 
     def optimizer(self) -> None:
         built = [c for c in ast.walk(self.tree) if isinstance(c, ast.Call) and _name(c.func) in _OPTIMIZERS and self.runs(c) is not False]
+        if not built and self.choice_call is not None and self.choice_test is not None:
+            arms = " or ".join(f"`{ast.unparse(a)}`" for a in self.choice_arms)
+            test = f"`{ast.unparse(self.choice_test)[:80]}`"
+            if self.choice_arm is None:
+                # unread, never TrainingArguments' default said as the loop's: no rule judges it (pyworkload.unread_fields)
+                self.s.code_unread["optim"] = (
+                    f"the optimizer `{ast.unparse(self.choice_call.func)}(...)` at line {self.choice_call.lineno} builds is {arms}, as {test}"
+                    f" (line {self.choice_test.lineno}) picks, a test goblin does not evaluate"
+                )
+                return
+            if _name(self.choice_arm) == "DummyOptim":
+                return  # DeepSpeed builds it from its file: training() read that file (DUMMY_OPTIM_AT)
+            self.s.notes.append(f"optimizer: `{ast.unparse(self.choice_arm)}`, the class {test} (line {self.choice_test.lineno}) picks of {arms}")
+            built = [self.choice_call]
+            named = _name(self.choice_arm)
+        else:
+            named = ""
         if len({_name(c.func) for c in built}) != 1:
             self.s.notes.append(
                 "optimizer: "
@@ -383,12 +438,13 @@ class _Loop:
             )
             return
         c = built[0]
-        name = _OPTIM_NAMES.get(_name(c.func))
+        named = named or _name(c.func)
+        name = _OPTIM_NAMES.get(named)
         fused = _kw(c, "fused")
         if name == "adamw_torch" and fused is not None and self.lit(fused)[1] is True:
             name = "adamw_torch_fused"
         if name is None:
-            self.s.notes.append(f"optimizer: {_name(c.func)}(...) at line {c.lineno}, which goblin does not model; not read")
+            self.s.notes.append(f"optimizer: {named}(...) at line {c.lineno}, which goblin does not model; not read")
             return
         self.s.values["optim"] = name
         self.s.where["optim"] = self.at(
@@ -827,7 +883,7 @@ def loop_defaults(r: Any) -> None:
         # no mixed precision, read from the Accelerator, its launch or the DeepSpeed file: fp32, stated
         r.sources["precision"] = FieldSource(file=loc.file or r.path, key="mixed_precision", line=loc.line, explicit=True, note=loc.fixed)
     for name, src in list(r.sources.items()):
-        if not isinstance(src, FieldSource) or src.explicit:
+        if not isinstance(src, FieldSource) or src.explicit or (name == "optimizer" and "optim" in script.code_unread):
             continue
         if name == "sample_packing":
             note = "the script's loop packs no samples (no packing dataset call read)"

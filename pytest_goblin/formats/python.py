@@ -866,6 +866,7 @@ class PythonAdapter(HFTrainerAdapter):
             planned: list[tuple[int, int, str]] = []
             planned_inserts: list[tuple[ast.Call, str, str]] = []
             why: str | None = None
+            adds: list[str] = []  # keys said as `add --key value` in the launch line
             for key, new in w.items():
                 loc = script.where.get(key)
                 if (option := _option_edit(script, key, loc, new)) is not None:
@@ -885,15 +886,18 @@ class PythonAdapter(HFTrainerAdapter):
                     planned.append((start, end, render(new, quote)))
                     continue
                 call = script.model_call if key in ("attn_implementation", "torch_dtype") else script.args_call
+                if call is None and script.parser_call is not None and script.launch is not None and not (why is not None and isinstance(new, Code)):
+                    # every key of the field is said: bf16 added beside the `--fp16` the line keeps would make
+                    # TrainingArguments refuse both (review15b #29; transformers 4.47.1 training_args.py:1714-1715)
+                    shown = new if not isinstance(new, (bool, Code)) else new.text if isinstance(new, Code) else str(new)
+                    said = f"add `--{key} {shown}` {IN_LAUNCH_LINE} ({script.launch.where()})"
+                    if not adds:
+                        said = f"{script.config_class} comes from the command line through {call_name(script.parser_call.func)} (line {script.parser_call.lineno}); {said}"
+                    adds.append(key)
+                    why = said if why is None else f"{why}; {said}"
+                    continue
                 if why is not None:
                     continue
-                if call is None and script.parser_call is not None and script.launch is not None:
-                    shown = new if not isinstance(new, (bool, Code)) else new.text if isinstance(new, Code) else str(new)
-                    why = (
-                        f"{script.config_class} comes from the command line through {call_name(script.parser_call.func)} (line {script.parser_call.lineno});"
-                        f" add `--{key} {shown}` {IN_LAUNCH_LINE} ({script.launch.where()})"
-                    )
-                    break
                 if script.loop is not None and call is None:
                     # where the loop sets the same thing (bf16 written where its fp16 is read): that place, else the loop's code
                     hint = next((loc.fixed for k in w if (loc := script.where.get(k)) is not None and loc.fixed), None)

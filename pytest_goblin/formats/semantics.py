@@ -893,6 +893,8 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     where = launched.where()
     assumed = f"; assumed: {'; '.join(launched.assumed)}" if launched.assumed else ""
     what = f"{launched.nodes} node{'s' if launched.nodes != 1 else ''} x {launched.per_node} GPU{'s' if launched.per_node != 1 else ''}"
+    if counts := getattr(launched, "node_counts", []):  # one job's node lines with different counts (formats/launch_job.py)
+        what = f"{launched.nodes} nodes of {' + '.join(str(n) for n in counts)} GPUs"
     ambiguous = list(getattr(launched, "ambiguous", []))
     others = _ambiguous_phrase(ambiguous) if ambiguous else _others_phrase(launched)
     note = f"{where}: `{launched.command}` ({what}){assumed}{others}"
@@ -1152,9 +1154,12 @@ def with_world_size(w: WorkloadConfig, n: int | None, origin: str = "goblin_worl
 
 
 def topology_phrase(w: WorkloadConfig) -> str:
-    """'2 nodes x 8 GPUs' (more than one node) or '8 GPUs' (one node, or nodes not known)."""
+    """'2 nodes x 8 GPUs' (more than one node) or '8 GPUs' (one node, or nodes not known); '5 GPUs on 2 nodes (at most
+    3 on one)' where the nodes run different counts (formats/launch_job.py: the world is their sum)."""
     n = w.world_size
     gpus = f"{n} GPU{'s' if n != 1 else ''}"
+    if w.nodes and w.nodes > 1 and w.gpus_per_node and n != w.nodes * w.gpus_per_node and n < w.nodes * w.gpus_per_node:
+        return f"{gpus} on {w.nodes} nodes (at most {w.gpus_per_node} on one)"
     if w.nodes and w.nodes > 1 and w.gpus_per_node:
         return f"{w.nodes} nodes x {w.gpus_per_node} GPU{'s' if w.gpus_per_node != 1 else ''}"
     return gpus

@@ -268,7 +268,8 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
 
 
 def _table_pins(body: str, rel: str, file: str, pattern: re.Pattern[str]) -> list[Pin]:
-    """The pins of a README's version-table rows (version_rows), said as the README's table row, file:line."""
+    """The framework pins of a README's version-table rows (version_rows), said as the README's table row, file:line
+    (the exact pins of blocker packages in a `pip list` block are frameworks/listed.py's, pins._listed_pins)."""
     return [dataclasses.replace(p, where=f"the README's table row, {p.where}") for p in _scan_all(version_rows(body), rel, file, pattern)]
 
 
@@ -1535,8 +1536,8 @@ def _pin_files(
         if exact:
             got = _scan_all(text, rel, str(f), _EXACT_PIN)
             if kind == "readme":
+                got += _listed_pins(text, rel, str(f), {p.dist for p in got})
                 got = [p for p in got if p.dist != "torch" or not _said_not_installed(body.splitlines(), p.line)]
-                got += _table_pins(body, rel, str(f), _EXACT_PIN)
             if kind == "docker":
                 got += [rocm_build_pin(pkg, what, source, f"{rel}:{n}", str(f), n) for n, pkg, what, source in dockerfile_evidence(text)]
             found += got + export
@@ -1553,6 +1554,21 @@ def _pin_files(
         elif kind == "docker":
             found += _images(text, rel, str(f))
     return found
+
+
+def _listed_pins(install_lines: str, rel: str, file: str, pinned: set[str]) -> list[Pin]:
+    """A README code block's `pip list` / `conda list` line (`bitsandbytes   0.41.0`) of a package no `==` line of the
+    README pins, as that release's exact pin, said as a listing (frameworks/listed.py; blind review 15b #27)."""
+    from .listed import listed_releases
+
+    out = []
+    for got in listed_releases(install_lines):
+        if got.dist in pinned:
+            continue
+        constraint = f"=={got.version}{got.local}"
+        where = f"{rel}:{got.line}, a package listing read as {constraint}"
+        out.append(Pin(got.dist, got.version, f"{got.dist}{constraint}", where, constraint, file=file, line=got.line))
+    return out
 
 
 # What `pip install .` installs of a setup.py / pyproject.toml: install_requires / [project] dependencies, not

@@ -52,6 +52,7 @@ from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import server_topology
 from ..rollout import split as rollout_split
 from ..rules import (
+    idle_gpus,
     offload_bound,
     online_rl,
     over_hbm,
@@ -214,10 +215,9 @@ def _training_step_only(ctx: AuditContext, w: WorkloadConfig) -> tuple[str, int]
         return None  # the modelled split judges its own memory (rollout.memory_message)
     if _unsloth_load(ctx) is not None:
         return None  # fast_inference: a colocated vLLM engine, or a load goblin did not read
-    from ..blockers import launch_config_flags, placed_key
+    from ..blockers import run_placed
 
-    passed = launch_config_flags(ctx.loaded)
-    found, value, _line = (True, *passed["use_vllm"]) if "use_vllm" in passed else placed_key(ctx.loaded, "use_vllm")
+    found, value, _line = run_placed(ctx.loaded, "use_vllm")
     if found and str(value).strip().lower() not in ("false", "0", "no", "none") and not _vllm_apart(ctx, w):
         return None  # vLLM on the training GPUs, or where it runs is not read
     read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") else None
@@ -227,7 +227,7 @@ def _training_step_only(ctx: AuditContext, w: WorkloadConfig) -> tuple[str, int]
         per_prompt = True
     if not per_prompt:
         return TRAINING_STEP_ONLY, 1
-    g_found, g_value, _g_line = (True, *passed["num_generations"]) if "num_generations" in passed else placed_key(ctx.loaded, "num_generations")
+    g_found, g_value, _g_line = run_placed(ctx.loaded, "num_generations")
     try:
         generations = max(1, int(g_value)) if g_found and g_value is not None else OLD_GRPO_GENERATIONS
     except (TypeError, ValueError):
@@ -880,6 +880,15 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             hand_speedup = combined
         elif combined.point > speedup.point:
             reason = f"{reason}; {made}, {combined.point:.2f}x [{combined.low:.2f}-{combined.high:.2f}]"
+    idle = idle_gpus(w)
+    if idle is not None and verdict != "fail":
+        # the job, not only the step: GPUs the run makes visible and leaves idle for certain are waste no per-GPU speedup
+        # shows (review14b #22: 7 of 8 visible GPUs idle under `python`; distributed.one_process_many_gpus says the launch)
+        verdict = "fail"
+        reason = (
+            f"{idle[0]} of the {idle[1]} GPUs the run makes visible ({idle[2]}) stay idle: one process trains on one of them "
+            f"(distributed.one_process_many_gpus), so the job runs at most 1/{idle[1]} of the node's rate; {reason}"
+        )
     measured = evidence == "measured" and bool(patch.edits or patch.env)
     problems = list(ctx.runner.problems) if measured else []
     why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
@@ -1293,7 +1302,7 @@ def _trl_reading(ctx: AuditContext, w: WorkloadConfig) -> Reading | None:
 
 def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
     """Why this online RL recipe gets no split, in its own keys (rollout.unsplit_reason), or None."""
-    from ..blockers import placed_key
+    from ..blockers import placed_key, run_placed
     from ..rollout import unsplit_reason
 
     loaded = ctx.loaded
@@ -1311,7 +1320,7 @@ def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
             return got
     read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") else None
     version = f"{read.version} ({read.source})" if read is not None else None
-    return unsplit_reason(w, lambda key: placed_key(loaded, key), version, ctx.hw)
+    return unsplit_reason(w, lambda key: run_placed(loaded, key), version, ctx.hw)
 
 
 def _own_trainer(ctx: AuditContext) -> str | None:
@@ -1405,7 +1414,7 @@ def _keyed_footgun(loaded: LoadedConfig, key: str, rule_id: str, title: str, cat
 def _offload_findings(ctx: AuditContext, w: WorkloadConfig, rl: str | None, rollout: RolloutSplit | None) -> list[Finding]:
     """An online RL run's CPU offload where the training state it moves fits in HBM (rollout.offload_message): memory
     rules are not judged for online RL (rules.facts), so this is the one place the offload is reported."""
-    from ..blockers import placed_key
+    from ..blockers import run_placed
     from ..rollout import OFFLOAD_CITATION, OFFLOAD_ID, OFFLOAD_TITLE, offload_message
 
     loaded = ctx.loaded
@@ -1416,7 +1425,7 @@ def _offload_findings(ctx: AuditContext, w: WorkloadConfig, rl: str | None, roll
     from ..formats.base import OFFLOAD_AT
 
     where = "; ".join(f"`{at.key}`, {source_place(at, w)}" for name, at in w.sources.items() if name.startswith(f"{OFFLOAD_AT}.") and at.key)
-    message = offload_message(w, ctx.hw, lambda key: placed_key(loaded, key), version or (read.version if read is not None else None), rollout, where)
+    message = offload_message(w, ctx.hw, lambda key: run_placed(loaded, key), version or (read.version if read is not None else None), rollout, where)
     if message is None:
         return []
     src = w.sources.get("cpu_offload")
