@@ -1578,7 +1578,7 @@ def _config_keys_unknown(
         stops = (
             "so the run stops at start-up on any GPU"
             if certain
-            else "so on that release the run stops at start-up (trl 0.8.x and older only warn and drop the key: the setting does nothing)"
+            else "so on that release the run stops at start-up (trl 0.8.x and older only warn and drop it, so the setting does nothing)"
         )
         message = (
             f"`{key}` (line {line}) is a field of none of the dataclasses the TrlParser of {script} is built from (at {version}); "
