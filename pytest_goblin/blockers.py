@@ -11,6 +11,7 @@ that shows the failure, and, where one edit removes it, the value to write. That
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -32,7 +33,7 @@ from .frameworks.pins import exact_pins
 from .frameworks.rocm_ship import Shipped, shipped
 from .hardware import kb_dir, load_yaml_list
 from .rules import DERIVED_FACTS, facts, holds
-from .safepath import text_or_empty, tree_of
+from .safepath import text_or_empty
 from .schemas import WORKLOAD_FIELDS, Blocker, Finding, Hardware
 from .yamlio import YamlMap, get_path
 
@@ -430,7 +431,7 @@ def _trl_class(loaded: LoadedConfig) -> str | None:
 
 def _trl_run(loaded: LoadedConfig) -> tuple[tuple[int, ...], str, bool] | None:
     """(release, how it was found, assumed) of the TRL the recipe runs on; None for a commit goblin cannot place."""
-    from .frameworks.history import run_version
+    from .frameworks.history import reading, run_version
     from .frameworks.pins import pins
     from .frameworks.trl_limits import parse_version
 
@@ -438,6 +439,14 @@ def _trl_run(loaded: LoadedConfig) -> tuple[tuple[int, ...], str, bool] | None:
     if pin is not None and pin.kind == "commit" and not pin.version:
         return None
     run = run_version("trl", pin)
+    framework = loaded.workload.framework or ""
+    if run is not None and run.assumed and (pin is None or not pin.version) and framework.startswith("trl "):
+        # an unpinned recipe whose keys (the file's and its launch line's) exist only in a range of releases is read at
+        # the newest of them (history.reading): its findings speak of that release too, not of the newest goblin read
+        # (review15b #26: the header said trl 0.17.0, the GRPO batch finding trl 1.16.0)
+        got = reading(framework, str(loaded.path), loaded.text)
+        if got is not None and got.assumed and got.version != run.version and parse_version(got.version) is not None:
+            run = dataclasses.replace(run, version=got.version, how=f"assumed trl {got.version}: {got.source}")
     version = parse_version(run.version) if run is not None else None
     if run is None or version is None:
         return None
@@ -541,6 +550,10 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if _computed_in_code(loaded, ("per_device_train_batch_size", "gradient_accumulation_steps", *GRPO_KEYS)):
         return []  # a value the script computes at run time: goblin would judge the trainer's default in its place
     (_o, ng_set, ng_line), (_o2, gen_batch, _l2), (_o3, steps, _l3) = readable
+    # a group key the launch line passes with a value set at run time (`--num_generations $NG`): run_key falls back to
+    # the file's value, which is not the run's, so the batch is not known
+    if loaded.adapter.name == "hf-trainer" and any(k in _launch_flag_words(loaded) and k not in launch_config_flags(loaded) for k in GRPO_KEYS):
+        return []
     ng = ng_default if ng_set is None else ng_set
     w = loaded.workload
     per_device, world, accum = w.micro_batch_size, w.world_size, w.gradient_accumulation
@@ -1044,25 +1057,9 @@ def _run_value(loaded: LoadedConfig, keys: tuple[str, ...], kind: type) -> tuple
 def _launch_command(loaded: LoadedConfig) -> tuple[str, list[tuple[int, str]]] | None:
     """The launch line that names this config, as (the launcher shown, its physical lines (1-based number, text)) with
     every backslash continuation before and after the line the launch was found on; None where no launch line names it."""
-    from .formats.launchers import find_launch
+    from .formats.launch_rows import launch_rows
 
-    try:
-        launch = find_launch(loaded.path)
-        if launch is None or not launch.file:
-            return None
-        lines = text_or_empty(Path(launch.file), roots=tree_of(loaded.path)).splitlines()
-    except (OSError, ValueError):
-        return None
-    n = launch.line - 1
-    while 0 < n < len(lines) and lines[n - 1].rstrip().endswith("\\"):  # back to the command's first line
-        n -= 1
-    out: list[tuple[int, str]] = []
-    while 0 <= n < len(lines):
-        out.append((n + 1, lines[n]))
-        if not lines[n].rstrip().endswith("\\"):
-            break
-        n += 1
-    return launch.shown, out
+    return launch_rows(loaded.path)
 
 
 def _launch_flag_words(loaded: LoadedConfig) -> set[str]:
@@ -1382,6 +1379,14 @@ def _flash_attn_v1_import(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> lis
 # fail_with_unknown_args switch, :226, is for the file's keys only); the same lines at 0.21.0 :197,220 and 0.24.0 :331,354,
 # and 1.16.0 :320-324,345. Read at those releases: judged from 0.19.0 to 1.16.0 (the newest goblin reads)
 LAUNCH_ARGS_TRL = ("0.19.0", "1.16.0")
+# The TrlParser of trl.commands.cli_utils (review15a #14, MathEDU train.py:9): trl v0.9.6 trl/commands/cli_utils.py:187
+# (`__init__(self, parsers, ignore_extra_args=False)`), :227-238 (`--config FILE` popped from sys.argv, the file's keys
+# set as the parser's defaults, parse_args_into_dataclasses with return_remaining_strings False by default), :252-254
+# (ValueError "Some specified config arguments are not used by the TrlParser" on the keys no argument takes, unless
+# ignore_extra_args); the same at v0.10.1 :187,227-254, v0.11.4 :201,241-268 and v0.12.2 :183,223-250. v0.9.4 and older
+# parse with return_remaining_strings=True and warn (cli_utils.py:280-320@v0.9.4); v0.13.0 has no trl/commands/ package
+LAUNCH_ARGS_TRL_COMMANDS = ("0.9.6", "0.12.2")
+LAUNCH_CONFIG_KEYS_COMMANDS_AT = "trl v0.9.6 trl/commands/cli_utils.py:187,227-238,252-254; v0.11.4 :201,241-268; v0.12.2 :183,223-250"
 _SHELL_STOPS = re.compile(r"[;&|<>]")
 
 
@@ -1431,8 +1436,19 @@ def _launch_args_unknown(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     pinned = pins(path, loaded.text)
     runs = {dist: run_version(dist, pinned.get(dist)) for dist in ("transformers", "trl")}
     trl = runs["trl"]
-    if trl is None or trl.assumed or not (_ver(LAUNCH_ARGS_TRL[0]) <= _ver(trl.version) <= _ver(LAUNCH_ARGS_TRL[1])):
+    if trl is None:
         return []
+    commands = _ver(LAUNCH_ARGS_TRL_COMMANDS[0]) <= _ver(trl.version) <= _ver(LAUNCH_ARGS_TRL_COMMANDS[1])
+    held = pinned.get("trl") is not None and pinned["trl"].kind == "calls"
+    # judged on a pinned release of either window, or where the script's own imports or calls hold an unpinned TRL to a
+    # trl.commands release (pins._held_by_calls): a requirement there, since an older release (0.8.x) only warns
+    certain = not trl.assumed
+    if not (certain or (held and commands)):
+        return []
+    if not (commands or _ver(LAUNCH_ARGS_TRL[0]) <= _ver(trl.version) <= _ver(LAUNCH_ARGS_TRL[1])):
+        return []
+    if commands and kwargs.get("ignore_extra_args") not in (None, False):
+        return []  # TrlParser(..., ignore_extra_args=True) keeps the file's unknown keys to itself
     own, outside = launched.parser_fields
     fields: set[str] = set(own) | {"config"}  # `--config` is TrlParser's own (removed before the parse)
     tables = history()
@@ -1461,9 +1477,9 @@ def _launch_args_unknown(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             f'parse_args_into_dataclasses() without keeping unknown ones, so it raises ValueError("Some specified arguments are not used by the '
             f'HfArgumentParser: [...]") before training starts. {b.symptom}. What to change: {b.guidance}. Source: {"; ".join(b.sources)}'
         )
-        out.append(_finding(b, f"{b.title} (will not start: `{word}`)", True, message, line, key=None, file=shown))
+        out.append(_finding(b, f"{b.title} (will not start: `{word}`)" if certain else b.title, certain, message, line, key=None, file=shown))
     if kwargs.get("fail_with_unknown_args") is not False:
-        out += _config_keys_unknown(loaded, b, launched.script, parse_line, fields, f"trl {trl.version} ({trl.how})")
+        out += _config_keys_unknown(loaded, b, launched.script, parse_line, fields, f"trl {trl.version} ({trl.how})", commands, certain)
     return out
 
 
@@ -1533,10 +1549,14 @@ def _script_args_unknown(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
 LAUNCH_CONFIG_KEYS_AT = "trl 0.19.0 trl/scripts/utils.py:208,215,226-230,259; 0.24.0 :342,349,360,393; 1.16.0 :333,340,353,386"
 
 
-def _config_keys_unknown(loaded: LoadedConfig, b: Blocker, script: str, parse_line: int, fields: set[str], version: str) -> list[Finding]:
+def _config_keys_unknown(
+    loaded: LoadedConfig, b: Blocker, script: str, parse_line: int, fields: set[str], version: str, commands: bool = False, certain: bool = True
+) -> list[Finding]:
     """The recipe's own top-level keys none of the TrlParser's dataclasses has, where TrlParser raises on them
-    (LAUNCH_CONFIG_KEYS_AT). A key some TRL config class or TrainingArguments had at a release goblin read is
-    keys_at_version's (renamed or removed there): only keys of no class goblin tracks are said here."""
+    (LAUNCH_CONFIG_KEYS_AT; trl.commands' TrlParser of trl 0.9.6-0.12.2 where `commands`: LAUNCH_CONFIG_KEYS_COMMANDS_AT).
+    A key some TRL config class or TrainingArguments had at a release goblin read is keys_at_version's (renamed or
+    removed there): only keys of no class goblin tracks are said here. `certain`: the release is pinned (a blocker),
+    else held by the script's own evidence, assumed (a requirement)."""
     from .frameworks.history import ever, history
 
     data = loaded.adapter.framework_data(loaded.data)
@@ -1550,14 +1570,27 @@ def _config_keys_unknown(loaded: LoadedConfig, b: Blocker, script: str, parse_li
         if ever("transformers", "TrainingArguments", key) or any(ever("trl", c, key) for c in trl_classes):
             continue
         _ok, _value, line = raw_key(loaded, key)
+        said, source = (
+            ("Some specified config arguments are not used by the TrlParser: {...}", LAUNCH_CONFIG_KEYS_COMMANDS_AT)
+            if commands
+            else ("Unknown arguments from config file: [...]", LAUNCH_CONFIG_KEYS_AT)
+        )
+        stops = (
+            "so the run stops at start-up on any GPU"
+            if certain
+            else "so on that release the run stops at start-up (trl 0.8.x and older only warn and drop it, so the setting does nothing)"
+        )
         message = (
             f"`{key}` (line {line}) is a field of none of the dataclasses the TrlParser of {script} is built from (at {version}); "
             f"{script}:{parse_line} calls parse_args_and_config() on this file, which sets its keys as the parser's defaults and raises "
-            f'ValueError("Unknown arguments from config file: [...]") on the keys no argument takes ({LAUNCH_CONFIG_KEYS_AT}), so the run '
-            f"stops at start-up on any GPU. What to change: remove the key, rename it to the field it means, or add it to the script's own "
-            f"dataclass. Source: {LAUNCH_CONFIG_KEYS_AT}; {b.sources[-1]}"
+            f'ValueError("{said}") on the keys no argument takes ({source}), {stops}. What to change: remove the key, rename it to the '
+            f"field it means, or add it to the script's own dataclass. Source: {source}; {b.sources[-1]}"
         )
-        out.append(_finding(b, f"{b.title} (will not start: `{key}` in this file)", True, message, line, key=key))
+        near = difflib.get_close_matches(key, sorted(fields), n=1, cutoff=0.75)
+        if near:
+            message = message.replace(" What to change: ", f" The nearest field is `{near[0]}`. What to change: ", 1)
+        title = f"{b.title} (will not start: `{key}` in this file)" if certain else f"{b.title} (`{key}` in this file)"
+        out.append(_finding(b, title, certain, message, line, key=key))
     return out
 
 

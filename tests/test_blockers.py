@@ -2108,7 +2108,7 @@ def test_a_trl_trainer_moved_to_experimental_stops_the_import(tmp_path: Path, pi
     ],
 )
 def test_an_import_of_a_trl_trainer_moved_to_experimental(line: str, fires: bool) -> None:
-    from pytest_goblin.frameworks.modules import _line_imports, imports
+    from pytest_goblin.frameworks.removed import _line_imports, imports
 
     assert bool([i for i in imports("import os\n" + line + "\n") if i.removed.dist == "trl"]) == fires
     if "\n" not in line:  # the line reader of text that does not parse agrees

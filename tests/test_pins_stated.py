@@ -307,3 +307,31 @@ def test_an_unpinned_trl_is_read_at_the_newest_release_the_transformers_pin_admi
         {"requirements.txt": "transformers==4.51.1\n", "requirements-rl.txt": "trl\n"},
     ):
         assert "trl" not in P.pins(str(repo(tmp_path, files, "t.yaml", "beta: 0.1\n")))
+
+
+def test_a_readme_version_table_row_pins_the_framework(tmp_path: Path) -> None:
+    # review15b #27, choucaicai/drpo-align README.md:15-19: `pip list`'s layout in the install block, no `==`
+    listing = "## Installation\n\n2. Install request environment\n```\ntransformers                      4.44.0\naccelerate                        0.33.0\nbitsandbytes                      0.41.0\n```\n"
+    cfg = repo(tmp_path, {"README.md": listing}, "dpo.yaml", "model_name_or_path: x/y\nbeta: 0.1\n")
+    pin = P.pins(str(cfg))["transformers"]
+    assert (pin.version, pin.constraint, pin.where, pin.line) == ("4.44.0", "==4.44.0", "the README's table row, README.md:5", 5)
+    assert P.exact_pins(str(cfg), "beta: 0.1\n")["bitsandbytes"].constraint == "==0.41.0"
+    # a Markdown table whose header names a version column
+    table = "## Environment\n\n| package | version |\n|---|---|\n| `transformers` | 4.44.0 |\n| torch | 2.4.0 |\n"
+    pin = P.pins(str(repo(tmp_path, {"README.md": table}, "t.yaml", "bf16: true\n")))["transformers"]
+    assert (pin.version, pin.where) == ("4.44.0", "the README's table row, README.md:5")
+
+
+def test_readme_tables_that_are_no_version_table_pin_nothing(tmp_path: Path) -> None:
+    for readme in (
+        # benchmark results: no version column, more cells
+        "## Results\n\n| model | score |\n|---|---|\n| transformers | 4.44 |\n",
+        "| package | version | note |\n|---|---|---|\n| transformers | 4.44.0 | tested |\n",
+        # a range, not one release
+        "| package | version |\n|---|---|\n| transformers | >=4.40 |\n",
+        # a code block holding other text beside the rows (a log)
+        "```\nEpoch 1 done\ntransformers   4.44.0\n```\n",
+        # a row in prose, outside a block or table
+        "transformers                      4.44.0\n",
+    ):
+        assert "transformers" not in P.pins(str(repo(tmp_path, {"README.md": readme}, "t.yaml", "bf16: true\n"))), readme

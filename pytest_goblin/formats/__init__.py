@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, NotATrainingConfig
+from ..frameworks.history import LAUNCH_KEYS
 from ..frameworks.own_recipe import REPOSITORY_RECIPE
 from ..frameworks.pins import LAUNCHED_SCRIPT
 from ..hooks import plugin_manager
@@ -17,6 +18,7 @@ from ..schemas import WorkloadConfig
 from ..yamlio import load_yaml, read_text
 from .base import Adapter
 from .deepspeed import WRITTEN_BY_LAUNCHER
+from .launch_rows import launch_keys
 from .launch_written import written_before_launch
 from .launchers import launched_script
 from .recipe_file import repository_recipe
@@ -24,6 +26,9 @@ from .recipe_file import repository_recipe
 # frameworks.pins reads the vendored framework copy a config's launch line runs through this (a lower layer cannot import it)
 if launched_script not in LAUNCHED_SCRIPT:
     LAUNCHED_SCRIPT.append(launched_script)
+# frameworks.history reads the `--name` words a config's launch line passes its script through this (launch_rows.py)
+if launch_keys not in LAUNCH_KEYS:
+    LAUNCH_KEYS.append(launch_keys)
 # frameworks' key checks read the repository's own torchtune recipe a config runs with through this (recipe_file.py)
 if repository_recipe not in REPOSITORY_RECIPE:
     REPOSITORY_RECIPE.append(repository_recipe)

@@ -880,6 +880,13 @@ def _trl_parse(tree: ast.Module) -> tuple[int, dict[str, Any]] | None:
         kwargs[kw.arg] = kw.value.value
     if isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[-1], ast.Name) and target.elts[-1].id == "_":
         kwargs["_discarded"] = True
+    # trl.commands' TrlParser(parsers, ignore_extra_args=...) (trl v0.12.2 trl/commands/cli_utils.py:183): a value not
+    # written as a constant is not known
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")) == "TrlParser":
+            for kw in node.keywords:
+                if kw.arg == "ignore_extra_args":
+                    kwargs["ignore_extra_args"] = kw.value.value if isinstance(kw.value, ast.Constant) else "unknown"
     return call.lineno, kwargs
 
 

@@ -22,6 +22,7 @@ import ast
 import dataclasses
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -374,7 +375,9 @@ def reading(framework: str | None, config: str, text: str | None = None) -> Read
             newest = named.releases.removeprefix("trl ").split("-")[-1]
             # a git or vendored pin whose release goblin cannot tell: its spec says so ("a git pin, release unknown")
             said = "no pin" if pin is None else f"{pin.spec}, {pin.where}" if pin.spec else pin.where
-            return Reading(dist, newest, f"{said}; the newest release with the file's keys ({named.releases})", tables, True, got.spec, got.file, got.line)
+            alone = _online_trainer_of_file(config, text, m.group(1) if m else None, launch=False)
+            whose = "the file's keys" if alone is not None and alone.releases == named.releases else "the file's keys and its launch line's"
+            return Reading(dist, newest, f"{said}; the newest release with {whose} ({named.releases})", tables, True, got.spec, got.file, got.line)
     return got
 
 
@@ -436,9 +439,21 @@ def _between(dist: str, version: str) -> str:
     return f"; a development build: after v{stand[0]}, before v{v.base_version} (keys and defaults judged where v{stand[0]} and v{stand[1]} agree)"
 
 
-def _online_trainer_of_file(config: str, text: str | None, cls: str | None = None) -> FromKeys | None:
-    """online_trainer_from_keys of a YAML/JSON config's top-level keys (None for a Python script or a file
-    that does not read as a mapping); `text` as pins() takes it."""
+# Readers of the `--name` words the launch line naming a config passes its script (formats/launch_rows.launch_keys
+# registers itself here: a higher layer). TrlParser parses them over the file (trl 1.16.0 trl/scripts/utils.py:340,345),
+# so the release a recipe's keys are read at counts them too (review15b #25: `--vllm_mode server`, trl 0.18.0 on).
+LAUNCH_KEYS: list[Callable[[str], list[str]]] = []
+
+
+def _launch_keys(config: str) -> tuple[str, ...]:
+    for finder in LAUNCH_KEYS:
+        return tuple(finder(config))
+    return ()
+
+
+def _online_trainer_of_file(config: str, text: str | None, cls: str | None = None, launch: bool = True) -> FromKeys | None:
+    """online_trainer_from_keys of a YAML/JSON config's top-level keys and the `--name` words its launch line passes
+    (LAUNCH_KEYS) (None for a Python script or a file that does not read as a mapping); `text` as pins() takes it."""
     if config.endswith(".py"):
         return None
     if text is None:
@@ -446,21 +461,24 @@ def _online_trainer_of_file(config: str, text: str | None, cls: str | None = Non
             text = read_text(Path(config), roots=tree_of(Path(config)))
         except (UnsafePath, OSError):
             return None
-    return _online_trainer_of_text(config, text, cls)
+    return _online_trainer_of_text(config, text, cls, _launch_keys(config) if launch else ())
 
 
 @lru_cache(maxsize=256)  # reading() is asked several times per config (its source, its messages, its rollout)
-def _online_trainer_of_text(config: str, text: str, cls: str | None = None) -> FromKeys | None:
+def _online_trainer_of_text(config: str, text: str, cls: str | None = None, launched: tuple[str, ...] = ()) -> FromKeys | None:
     from ..errors import GoblinError
     from ..yamlio import load_yaml
 
-    if not any(k in text for k in GENERATION_KEYS):
-        return None  # no generation key is written anywhere in the file: nothing to parse it for
+    if not any(k in text for k in GENERATION_KEYS) and not GENERATION_KEYS & set(launched):
+        return None  # no generation key is written anywhere in the file or its launch line: nothing to parse it for
     try:
         data = load_yaml(Path(config), text, [])
     except GoblinError:
         return None
-    return online_trainer_from_keys([k for k in data if isinstance(k, str)], cls) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    keys = [k for k in data if isinstance(k, str)]
+    return online_trainer_from_keys(keys + [k for k in launched if k not in keys], cls)
 
 
 def cli_rejects(script: str, version: str) -> bool | None:

@@ -267,6 +267,12 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
     return out
 
 
+def _table_pins(body: str, rel: str, file: str, pattern: re.Pattern[str]) -> list[Pin]:
+    """The framework pins of a README's version-table rows (version_rows), said as the README's table row, file:line
+    (the exact pins of blocker packages in a `pip list` block are frameworks/listed.py's, pins._listed_pins)."""
+    return [dataclasses.replace(p, where=f"the README's table row, {p.where}") for p in _scan_all(version_rows(body), rel, file, pattern)]
+
+
 def _newest_below(dist: str, constraint: str) -> str:
     """The newest release goblin read that an upper-bounded range (`<4.43`, `<=0.12.0,>=0.10`) admits: the `version` of
     such a pin, which has no lower bound to hold ("" where no read release fits, or the framework's releases are unread)."""
@@ -671,6 +677,57 @@ def _readme_lines(text: str) -> str:
         s = line.strip().lstrip("$>").strip()
         keep.append(line if fenced or s.startswith(_COMMAND) else "")
     for first, last, _why in _set_aside(text):
+        keep[first - 1 : last] = [""] * (last - first + 1)
+    return "\n".join(keep)
+
+
+# A README that states its environment as a version table rather than pip specs (review15b #27, choucaicai/drpo-align
+# README.md:15-19, under "Install request environment": a code block of `transformers                      4.44.0` rows,
+# `pip list`'s layout; or a Markdown table `| transformers | 4.44.0 |` under a header naming a version column): each
+# row naming a package and one exact version is read as `name==version` (version_rows), said as the README's table row.
+# Not a range (`| transformers | >=4.40 |`), a table without a version column (benchmark results), a row of more than
+# two cells, or a code block holding anything but such rows (a log, a command's output beside other text).
+_TABLE_ROW = re.compile(
+    r"^[ \t]{0,3}\|[ \t]{0,8}`?([A-Za-z][\w.-]{0,60})`?[ \t]{0,40}\|[ \t]{0,40}`?v?([0-9]{1,6}(?:\.[0-9]{1,6}){1,3})`?[ \t]{0,40}\|?[ \t]*$"
+)
+_TABLE_HEAD = re.compile(r"(?i)^[ \t]{0,3}\|[^\n]{0,200}\bversions?\b")
+_TABLE_RULE = re.compile(r"^[ \t]{0,3}\|?[ \t]{0,8}:?-{3,}:?[ \t]{0,8}\|")
+_LIST_ROW = re.compile(r"^[ \t]{0,8}([A-Za-z][\w.-]{0,60})[ \t]{2,60}v?([0-9]{1,6}(?:\.[0-9]{1,6}){1,3})[ \t]*$")
+_LIST_HEAD = re.compile(r"(?i)^[ \t]{0,8}(?:package|name)[ \t]{2,60}version[ \t]*$|^[ \t]{0,8}-{3,}[ \t]{1,60}-{3,}[ \t]*$")
+
+
+def version_rows(body: str) -> str:
+    """The version-table rows of a README as `name==version` on their own lines (every other line blank, so line
+    numbers stay): a Markdown table whose header names a version column, two cells a row; a code block whose every
+    line is a `name   version` row (two or more blanks between), a `Package  Version` header or its dashes. Set-aside
+    sections (_set_aside) give none."""
+    rows = body.splitlines()
+    keep = [""] * len(rows)
+    fences = _fence_lines(rows)
+    block: list[int] = []
+    fenced = False
+    head_ok = False
+    for i, (line, fence) in enumerate(zip(rows, fences, strict=True)):
+        if fence:
+            if fenced and block and all(_LIST_ROW.match(rows[j]) or _LIST_HEAD.match(rows[j]) for j in block):
+                for j in block:
+                    if (m := _LIST_ROW.match(rows[j])) is not None:
+                        keep[j] = f"{m.group(1)}=={m.group(2)}"
+            fenced, block = not fenced, []
+            continue
+        if fenced:
+            if line.strip():
+                block.append(i)
+            continue
+        if not line.lstrip().startswith("|"):
+            head_ok = False
+            continue
+        if i == 0 or not rows[i - 1].lstrip().startswith("|"):  # a table's first row is its header
+            head_ok = _TABLE_HEAD.match(line) is not None
+            continue
+        if head_ok and not _TABLE_RULE.match(line) and (m := _TABLE_ROW.match(line)) is not None:
+            keep[i] = f"{m.group(1)}=={m.group(2)}"
+    for first, last, _why in _set_aside(body):
         keep[first - 1 : last] = [""] * (last - first + 1)
     return "\n".join(keep)
 
@@ -1486,6 +1543,8 @@ def _pin_files(
             found += got + export
             continue
         found += _scan_all(text, rel, str(f)) + export
+        if kind == "readme":
+            found += _table_pins(body, rel, str(f), _PIN)
         if kind in ("readme", "docker", "shell"):
             found += _clone_checkouts(text, rel, str(f))
         if kind == "toml":
@@ -2426,38 +2485,110 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
     for dist in sorted(d for d in DISTS if d not in out and deps(d) in out):
         if (held := _unpinned_copinned(dist, out[str(deps(dist))])) is not None:
             out[dist] = held
-    if config.endswith(".py"):
+    if "transformers" not in out and (held := _held_by_tokenizers(config, text)) is not None:
+        out["transformers"] = held
+    script = _script_text(config, text)
+    if script is not None:
         for dist in ("trl", "transformers"):
-            if dist not in out and (held := _held_by_calls(dist, text)) is not None:
+            if dist not in out and (held := _held_by_calls(dist, script[1], script[0])) is not None:
                 out[dist] = held
     return out
 
 
-def _held_by_calls(dist: str, text: str) -> Pin | None:
-    """An unpinned framework that the script's own trainer calls hold below the newest release (review14b #22:
-    `SFTTrainer(tokenizer=...)` with no trl pin; SFTTrainer takes `tokenizer` up to trl 0.15.2 only): the run starts only
-    on a release that takes every literal keyword the script passes, so defaults are read at the newest such release,
-    assumed (kind "calls"), rather than at the newest release, on which it stops at start-up (that requirement is still
-    judged at the newest release: blockers._trainer_kwargs_of). None where no release goblin read takes them all (a
-    script mixing old and new keywords), or the newest already does."""
+def _script_text(config: str, text: str) -> tuple[str, str] | None:
+    """(how the script is named, its text): a Python config's own text, else the script the launch line of a YAML/JSON
+    recipe runs (LAUNCHED_SCRIPT), read through safepath; None for neither."""
+    if config.endswith(".py"):
+        return "the script", text
+    if not config.endswith((".yaml", ".yml", ".json")):
+        return None
+    for finder in LAUNCHED_SCRIPT:
+        got = finder(config)
+        if got is None:
+            continue
+        try:
+            return f"{os.path.basename(got[0])} (run on this file by {got[1]})", read_text(Path(got[0]), roots=tree_of(Path(got[0])), limit=LIMIT)
+        except (UnsafePath, OSError):
+            return None
+    return None
+
+
+def _held_by_calls(dist: str, text: str, shown: str = "the script") -> Pin | None:
+    """An unpinned framework that the script's own trainer calls or imports hold below the newest release (review14b #22:
+    `SFTTrainer(tokenizer=...)` with no trl pin; SFTTrainer takes `tokenizer` up to trl 0.15.2 only; review15a #14:
+    `from trl.commands.cli_utils import TrlParser`, a package trl 0.13.0 removed, frameworks/removed.py): the run starts
+    only on a release that takes every literal keyword the script passes and has every module it imports, so defaults
+    are read at the newest such release, assumed (kind "calls"), rather than at the newest release, on which it stops at
+    start-up (that requirement is still judged at the newest release: blockers._trainer_kwargs_of, modules.runs_without).
+    None where no release goblin read takes them all (a script mixing old and new keywords), or the newest already does.
+    `text` is the script's (a YAML recipe's: the script its launch line runs, `shown`)."""
     from .read_releases import read_versions
+    from .removed import imports
     from .trainer_kwargs import cite, rejects, trainer_calls
 
     calls = [c for c in trainer_calls(text) if c.dist == dist]
-    top = read_versions(dist)[-1]
-    if not calls or all(rejects(top, c.cls, k, dist) is not True for c in calls for k, _ in c.keywords):
+    gone = [i for i in imports(text) if i.removed.dist == dist]
+    releases = read_versions(dist)
+    if not releases:
         return None
-    for release in reversed(read_versions(dist)):
-        if all(rejects(release, c.cls, k, dist) is False for c in calls for k, _ in c.keywords):
+    top = releases[-1]
+
+    def has_imports(release: str) -> bool:
+        return all(_older(release, i.removed.gone) for i in gone)
+
+    if all(rejects(top, c.cls, k, dist) is not True for c in calls for k, _ in c.keywords) and has_imports(top):
+        return None
+    for release in reversed(releases):
+        if has_imports(release) and all(rejects(release, c.cls, k, dist) is False for c in calls for k, _ in c.keywords):
             break
     else:
         return None
-    call, (key, line) = next((c, kw) for c in calls for kw in c.keywords if rejects(top, c.cls, kw[0], dist) is True)
-    why = (
-        f"the script's {call.written}({key}=...) at line {line} is taken by {dist} {release} and older, not by {top} "
-        f"({cite(release, call.cls, dist)}): the run starts only on such a release"
-    )
+    reasons: list[str] = []
+    line = 0
+    lacking = [i for i in gone if not _older(top, i.removed.gone)]
+    if lacking:
+        first = lacking[0]
+        line = first.line
+        reasons.append(
+            f"{shown} imports {dist}.{first.removed.module} at line {line} (`{first.text}`), which {dist} {first.removed.gone} removed "
+            f"({first.removed.sources[0]}; {first.removed.sources[1]})"
+        )
+    stopped = next(((c, kw) for c in calls for kw in c.keywords if rejects(top, c.cls, kw[0], dist) is True), None)
+    if stopped is not None:
+        call, (key, at) = stopped
+        line = line or at
+        whose = "its" if reasons else f"{shown}'s"
+        reasons.append(f"{whose} {call.written}({key}=...) at line {at} is taken by {dist} {release} and older, not by {top} ({cite(release, call.cls, dist)})")
+    why = f"{'; '.join(reasons)}: the run starts only on {dist} {release} or older"
     return Pin(dist, release, f"{dist} (no version)", f"no {dist} pin", "", kind="calls", line=line, cap=f"<={release}", capped_by=why, unpinned=True)
+
+
+def _held_by_tokenizers(config: str, text: str) -> Pin | None:
+    """An unpinned transformers beside the repository's exact tokenizers pin (review15a #14, MathEDU requirement.txt:178
+    `tokenizers==0.19.1`, no transformers): pip installs only a transformers release whose own tokenizers requirement
+    admits the pin, so the newest such release is read, assumed (copins.copin_cap over every release of
+    copin_requirements.json), said with the pin's file:line. Only an exact tokenizers pin (`==`): a range leaves pip room."""
+    from .copins import copin_cap
+
+    tok = next((p for p in _exact_pins(config, text) if p.dist == "tokenizers"), None)
+    if tok is None or tok.kind != "pin" or not tok.exact:
+        return None
+    got = copin_cap("transformers", ">=0", tok.constraint, tok.where)
+    if got is None:
+        return None
+    release = got[0].removeprefix("<=")
+    return Pin(
+        "transformers",
+        release,
+        "transformers (no version)",
+        "no transformers pin",
+        "",
+        file=tok.file,
+        line=tok.line,
+        cap=got[0],
+        capped_by=got[1],
+        unpinned=True,
+    )
 
 
 def _bare_requirement(dist: str, text: str, listing: bool) -> int:
