@@ -164,3 +164,44 @@ def test_trl_script_keeps_trl_defaults(tmp_path: Path) -> None:
     assert w.gradient_checkpointing is True  # TRL configs turn it on (trl 1.16.0 base_config.py:62)
     assert w.packing_blocked is None
     assert _own_loop_foreign(loaded, {"optim": "adamw_torch_fused"}) is None
+
+
+GRPO = """\
+from dataclasses import dataclass, field
+
+from peft import LoraConfig
+from trl import GRPOConfig, GRPOTrainer, ModelConfig, TrlParser
+
+
+@dataclass
+class RunArguments:
+    big_model: bool = field(default=False)
+
+
+def main(run_args, training_args, model_args):
+    peft_config = LoraConfig(r=64, lora_alpha=16)
+    if run_args.big_model:
+        trainer = GRPOTrainer(model=model_args.model_name_or_path, args=training_args, peft_config=peft_config)
+    else:
+        trainer = GRPOTrainer(model=model_args.model_name_or_path, args=training_args)
+    trainer.train()
+
+
+if __name__ == "__main__":
+    parser = TrlParser((RunArguments, GRPOConfig, ModelConfig))
+    main(*parser.parse_args_and_config())
+"""
+
+
+def test_lora_config_counts_where_a_trainer_call_passes_it(tmp_path: Path) -> None:
+    """review15b #25 (FedGRPO GRPO.py:319, :336-357): the LoraConfig is built on every run, but only the trainer under
+    `if '14B' in ...` is given it; the adapter runs where that call runs, not where the config is built."""
+    from pytest_goblin.formats.launched import launched_script
+
+    launched = launched_script(_tree(tmp_path, script=GRPO, recipe=TRL_RECIPE))
+    assert launched is not None
+    runs, why = launched.adapter({"big_model": True})
+    assert runs is True and "`LoraConfig(...)` at open_instruct/finetune.py:13" in why and "the `if` at line 14 is true" in why
+    # the else branch's trainer passes no peft_config: a full fine-tune
+    runs, why = launched.adapter({"big_model": False})
+    assert runs is False and "does not run: the `if` at line 14 is false" in why

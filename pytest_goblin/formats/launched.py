@@ -959,11 +959,39 @@ def _adapter_calls(tree: ast.Module) -> list[tuple[str, int, list[tuple[ast.expr
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and _adds_adapter(node)):
             continue
-        guards = _guards_of(node, parents)
         name = ast.unparse(node.func).split(".")[-1]
         name = "PeftModel.from_pretrained" if name == "from_pretrained" else name  # not the model's own loader
+        passed = _config_passed(node, parents, tree) if name == "LoraConfig" else None
+        if passed is not None:
+            # the config only names an adapter: the calls that pass it as `peft_config=` apply it, under their own `if`s
+            # (review15b #25: Liar-Mask/FedGRPO GRPO.py:319 LoraConfig, passed only by the GRPOTrainer under `if '14B' in
+            # model_args.model_name_or_path` at :336-344; the else branch's trainer at :348 passes none)
+            out.extend((name, node.lineno, _guards_of(call, parents) + site) for call in passed for site in _call_site_guards(call, parents, tree))
+            continue
+        guards = _guards_of(node, parents)
         out.extend((name, node.lineno, guards + site) for site in _call_site_guards(node, parents, tree))
     return out
+
+
+def _config_passed(node: ast.Call, parents: dict[int, ast.AST], tree: ast.Module) -> list[ast.Call] | None:
+    """Where `x = LoraConfig(...)` is bound to a name every use of which is a `peft_config=x` keyword of a call (a
+    trainer's) or an argument of get_peft_model (itself read as an adapter call): the `peft_config=x` calls, none
+    when no use is one; None where the config is not bound to one plain name or a use is anything else (the
+    config's own `if`s are then read, as before)."""
+    bind = parents.get(id(node))
+    if not (isinstance(bind, ast.Assign) and len(bind.targets) == 1 and isinstance(bind.targets[0], ast.Name)):
+        return None
+    var = bind.targets[0].id
+    calls: list[ast.Call] = []
+    for use in ast.walk(tree):
+        if not (isinstance(use, ast.Name) and use.id == var and isinstance(use.ctx, ast.Load)):
+            continue
+        holder = parents.get(id(use))
+        if isinstance(holder, ast.keyword) and holder.arg == "peft_config" and isinstance(call := parents.get(id(holder)), ast.Call):
+            calls.append(call)
+        elif not (isinstance(holder, ast.Call) and (_tail(holder.func) or "") == "get_peft_model" and use in holder.args):
+            return None
+    return calls
 
 
 def _guards_of(node: ast.AST, parents: dict[int, ast.AST]) -> list[tuple[ast.expr, int, bool]]:
