@@ -509,6 +509,9 @@ def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, st
         if not writes:
             continue
         writes = {loaded.adapter.framework_key(k): w for k, w in writes.items()}
+        if (foreign := _own_loop_foreign(loaded, writes)) is not None:
+            out[f] = foreign
+            continue
         bad = check_writes(loaded.adapter.name, str(loaded.path), loaded.text, keys_of if isinstance(keys_of, dict) else data, writes, declared, recipe)
         if bad:
             out[f] = "; ".join(bad.values())
@@ -794,3 +797,26 @@ def fix_note(path: Path, patch: Patch | None, audited: LoadedConfig | None = Non
         fixed += "".join(f", and into {o.path} " + ", ".join(f"`{k}: {_said(v)}`" for k, v in o.edits.items()) for o in patch.other_files)
     env = " ".join(f"{k}={v}" for k, v in sorted(patch.env.items())) if patch else ""
     return fixed + (f"; set in the job environment by hand: {env}" if env else "")
+
+
+def _own_loop_foreign(loaded: LoadedConfig, writes: dict[str, Any]) -> str | None:
+    """Why an edit of a recipe whose script trains in its own loop on its own dataclasses (formats/launched.py
+    `Launched.own_loop`: open-instruct finetune.py's FlatArguments, review15a #15) writes a key none of them declares:
+    the script's HfArgumentParser parse refuses it (parse_yaml_file -> parse_dict with allow_extra_keys=False raises
+    ValueError, transformers 4.36.2 hf_argparser.py:351,375-376 .. 5.25.0 :358,382-383), and its loop would never read
+    a TrainingArguments key anyway. None for any other recipe, or where every key written is a field of its classes."""
+    if loaded.adapter.name != "hf-trainer" or not str(loaded.path).endswith((".yaml", ".yml", ".json")):
+        return None
+    from .formats.launched import launched_script
+
+    launched = launched_script(str(loaded.path))
+    if launched is None or not launched.own_loop:
+        return None
+    foreign = sorted(k for k in writes if k.split(".", 1)[0] not in launched.own_fields)
+    if not foreign:
+        return None
+    return (
+        f"{', '.join(f'`{k}`' for k in foreign)} is a field of none of {', '.join(launched.parser_classes)}, which {launched.script} parses this file into"
+        f" and trains on in its own loop (`backward` at {launched.own_loop}): its parser refuses a key it does not declare"
+        " (transformers hf_argparser.py:382-383@5.25.0, parse_dict with allow_extra_keys=False)"
+    )

@@ -530,12 +530,21 @@ class HFTrainerAdapter(Adapter):
                 declared = "TrainingArguments"
                 declared_how = f"the repository's {launched.own_args}, which {launched.script} parses this file into ({launched.where})"
                 from_script = declared_how
+            elif launched.own_loop:
+                # its own dataclasses and its own loop (open-instruct finetune.py, review15a #15/#17; potential-doodle sft.py,
+                # review15b #22): read as transformers' plain keys, never TRL's defaults; its classes' defaults fill the rest
+                declared = "TrainingArguments"
+                declared_how = (
+                    f"the repository's {', '.join(launched.parser_classes)}, which {launched.script} parses this file into and trains on in its own "
+                    f"loop (`backward` at {launched.own_loop}, no Trainer; {launched.where})"
+                )
             if from_script and (named_words := _comment_named(r, launched)):
                 r.notes.append(
                     f"{named_words}, but {ran_on} and builds {launched.trainer or 'its own trainer'}: the script's code is the run's, not the file's words"
                 )
 
         plain = plain_trainer(r.data, declared, r.path, r.text)
+        own_loop = launched is not None and bool(launched.own_loop) and declared_how is not None and launched.own_loop in declared_how
         if plain:
             how = declared_how or declared or "TrainingArguments: no key only TRL reads, no TRL trainer named"
             r.framework = f"transformers {tables.table('transformers')['version']} ({how})"
@@ -623,7 +632,9 @@ class HFTrainerAdapter(Adapter):
                 r.default(
                     "precision",
                     "fp32",
-                    f"TrainingArguments bf16/fp16 unset: fp32 (transformers {tables.table('transformers')['version']} training_args.py:{ta['bf16']['line']})",
+                    f"{launched.script} trains in its own loop (`backward` at {launched.own_loop}): no mixed precision unless its launch sets one"
+                    if own_loop and launched is not None
+                    else f"TrainingArguments bf16/fp16 unset: fp32 (transformers {tables.table('transformers')['version']} training_args.py:{ta['bf16']['line']})",
                 )
             k, dt, line = dtype_key(r, "torch_dtype", "dtype")
             if k is not None and dt is not None:
@@ -631,6 +642,12 @@ class HFTrainerAdapter(Adapter):
         else:
             trl_precision(r, found.classes)
         launch_precision(r)  # neither bf16 nor fp16: the accelerate launch's mixed precision stands
+        if own_loop and launched is not None and (src := r.sources.get("precision")) is not None and not src.explicit and not src.unread:
+            # the launch's mixed precision goblin could not read (a DeepSpeed file of its own, review15b #22 potential-doodle
+            # run_sft.sh:11-16 with `"bf16": {"enabled": "auto"}`) or the script's Accelerator(...) may set it: not judged
+            if (src.note or "").startswith(f"{launched.script} trains in its own loop"):
+                src.unread = True
+                src.note = f"{src.note}; goblin did not read one, and its Accelerator may set it: not judged"
         r.take(
             "seq_len",
             ("max_seq_length", "max_length", "model_max_length"),
@@ -727,6 +744,22 @@ class HFTrainerAdapter(Adapter):
             r.notes.append(cannot)
             if not r.sources["sample_packing"].explicit:  # the default collator's padding is not this run's premise
                 r.default("sample_packing", False, cannot)
+        if (
+            own_loop
+            and launched is not None
+            and not r.values.get("sample_packing")
+            and r.values.get("packing_blocked") is None
+            and not {"packing", "padding_free"} & launched.own_fields
+        ):
+            # the script's own loop packs only what its own code packs: no key of this file turns packing on (review15a #15)
+            cannot = (
+                f"{launched.script} trains in its own loop (`backward` at {launched.own_loop}) and {', '.join(launched.parser_classes)} has no "
+                f"packing option: packing would be a change of its code; {launched.script} is run on this file by {launched.where}"
+            )
+            r.values["packing_blocked"] = cannot
+            r.notes.append(cannot)
+            if not r.sources["sample_packing"].explicit:
+                r.default("sample_packing", False, cannot)
         read_common(
             r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
         )
@@ -736,6 +769,8 @@ class HFTrainerAdapter(Adapter):
             _script_weights_dtype(r, launched, script_read)
             _model_built_in_code(r, launched, script_read)
         mark_code_unread(r)
+        if own_loop and launched is not None:
+            _own_loop_unread(r, launched)
         _pure_half(r, launched)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
@@ -815,6 +850,29 @@ def _own_trainer_kind(r: Reader, launched: Launched, peft: bool) -> None:
             f"trainer class: the repository's {launched.trainer} ({launched.own_trainer}), which subclasses none of TRL's trainers; goblin prices"
             f" one sequence per example and no reference model, and does not read what else its code does; {ran}"
         )
+
+
+# fields read from a TrainingArguments default (the Trainer's optimizer, dataloader, compile, checkpoint saving, Liger):
+# a script's own loop builds its own (open-instruct finetune.py:774-781 its own AdamW, :751 its own DataLoader @f2b1523), so
+# that default is not the run's
+OWN_LOOP_UNREAD = ("optimizer", "dataloader_workers", "pin_memory", "torch_compile", "compile_mode", "fused_kernels", "save_interval", "save_only_model")
+
+
+def _own_loop_unread(r: Reader, launched: Launched) -> None:
+    """A script training in its own loop (Launched.own_loop): the fields above that no key of this file and no field
+    default of its own classes gave are TrainingArguments' defaults, which that loop never reads: kept for the
+    projection, judged by no rule (FieldSource.unread), said in one note."""
+    why = f"{launched.script} trains in its own loop (`backward` at {launched.own_loop}), not the Trainer: TrainingArguments' default is not the run's"
+    marked = []
+    for name in OWN_LOOP_UNREAD:
+        src = r.sources.get(name)
+        if src is None or src.explicit or src.unread or (src.note or "").startswith("the default of the repository's"):
+            continue
+        src.unread = True
+        src.note = f"{src.note + '; ' if src.note else ''}{why}: not judged"
+        marked.append(name)
+    if marked:
+        r.notes.append(f"{why}: {', '.join(marked)} assumed for the projection, not judged")
 
 
 def _launch_words(r: Reader, launched: Launched) -> None:

@@ -122,6 +122,13 @@ class Launched:
     # where the script builds more than one trainer class: (class, call line, the `if`s around each call site), read by
     # `trainer_on` (Firefly train.py:397-416: DPOTrainer under `if args.task_type == 'dpo'`, else Trainer)
     trainer_calls: list[tuple[str, int, list[list[tuple[ast.expr, int, bool]]]]] = field(default_factory=list)
+    # the script trains in its own loop on its own argument dataclasses (review15a #15/#17 open-instruct finetune.py:1114
+    # ArgumentParserPlus((FlatArguments)), :940 accelerator.backward; review15b #22 potential-doodle sft.py:615): no parser
+    # class is or subclasses TrainingArguments or a TRL config, no `...Trainer(...)` is built, and a `.backward(` call is
+    # made; "script:line" of that call, else "". Neither TRL's nor TrainingArguments' defaults are the run's then.
+    own_loop: str = ""
+    # every field the parser classes declare (with or without a default): the keys such a script's parse takes
+    own_fields: frozenset[str] = frozenset()
 
     def set_in_code(self, data: dict[str, Any]) -> tuple[dict[str, tuple[Any, int, str]], dict[str, str]]:
         """The fields the script sets in code when run on `data`: key -> (value, line, how) for a literal value set where
@@ -255,7 +262,8 @@ class Launched:
 
     def load_attention(self, data: dict[str, Any]) -> tuple[str, int, str] | None:
         """(attention asked for, line, keyword as written) where every model load the script runs on `data` passes the
-        same literal `attn_implementation="..."` (or `_attn_implementation`), or transformers 4.x's legacy
+        same literal `attn_implementation="..."` (or `_attn_implementation`; of `"A" if args.x else "B"` the branch `x` takes on
+        `data`), or transformers 4.x's legacy
         `use_flash_attention_2=True` (returned as "use_flash_attention_2"); None where a load passes none, loads differ,
         one passes a value goblin cannot read, or one may run under an `if` goblin cannot evaluate (review14b #34:
         KGLQA-model train_qlora_flash_attn.py:97)."""
@@ -277,9 +285,19 @@ class Launched:
                 if kw.arg is None:
                     return None  # a `**` dict may carry one
                 if kw.arg in ("attn_implementation", "_attn_implementation"):
-                    if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)):
+                    passed = kw.value
+                    said = ""
+                    if isinstance(passed, ast.IfExp):
+                        # `"flash_attention_2" if args.use_flash_attn else "eager"` (open-instruct finetune.py:618,629@f2b1523):
+                        # the branch the file's key (or the parser field's default) takes
+                        runs = self._guards(data, [(passed.test, passed.lineno, False)])[0]
+                        if runs is None:
+                            return None
+                        said = f" ({ast.unparse(passed)}, on this file)"
+                        passed = passed.body if runs else passed.orelse
+                    if not (isinstance(passed, ast.Constant) and isinstance(passed.value, str)):
                         return None
-                    asked, at = (kw.value.value, f"{kw.arg}={kw.value.value!r}"), kw.value.lineno
+                    asked, at = (passed.value, f"{kw.arg}={passed.value!r}{said}"), passed.lineno
                 elif kw.arg == "use_flash_attention_2" and asked is None:
                     if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
                         return None
@@ -320,6 +338,9 @@ class Launched:
                 return True, node.value
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in self.fields:
                 return True, data[node.attr] if node.attr in data else self.fields[node.attr]
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in self.own_fields and node.attr in data:
+                # a field with no literal default that the file sets (potential-doodle sft.py:265 `if model_args.model_name_or_path:`)
+                return True, data[node.attr]
             return False, None
 
         ev = Evaluator(ast.Module(body=[], type_ignores=[]), {}, leaf)
@@ -765,12 +786,13 @@ def _trl_model_config(repo: RepoModules, name: str, mod: ParsedModule) -> bool:
 
 
 def _parser_classes(tree: ast.Module) -> tuple[ast.Call | None, list[str]]:
-    """`HfArgumentParser((A, B, C))`, `TrlParser(...)` or a repository subclass (`H4ArgumentParser`)."""
+    """`HfArgumentParser((A, B, C))`, `TrlParser(...)` or a repository subclass (`H4ArgumentParser`, open-instruct's
+    `ArgumentParserPlus((FlatArguments))`: open_instruct/finetune.py:1114 and utils.py:513@f2b1523, review15a #15/#17)."""
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(node.func, ast.Attribute) else ""
-        if not name.endswith("Parser") or not node.args:
+        if not (name.endswith("Parser") or "ArgumentParser" in name) or not node.args:
             continue
         first = node.args[0]
         items = first.elts if isinstance(first, (ast.Tuple, ast.List)) else [first]
@@ -944,11 +966,39 @@ def _adapter_calls(tree: ast.Module) -> list[tuple[str, int, list[tuple[ast.expr
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and _adds_adapter(node)):
             continue
-        guards = _guards_of(node, parents)
         name = ast.unparse(node.func).split(".")[-1]
         name = "PeftModel.from_pretrained" if name == "from_pretrained" else name  # not the model's own loader
+        passed = _config_passed(node, parents, tree) if name == "LoraConfig" else None
+        if passed is not None:
+            # the config only names an adapter: the calls that pass it as `peft_config=` apply it, under their own `if`s
+            # (review15b #25: Liar-Mask/FedGRPO GRPO.py:319 LoraConfig, passed only by the GRPOTrainer under `if '14B' in
+            # model_args.model_name_or_path` at :336-344; the else branch's trainer at :348 passes none)
+            out.extend((name, node.lineno, _guards_of(call, parents) + site) for call in passed for site in _call_site_guards(call, parents, tree))
+            continue
+        guards = _guards_of(node, parents)
         out.extend((name, node.lineno, guards + site) for site in _call_site_guards(node, parents, tree))
     return out
+
+
+def _config_passed(node: ast.Call, parents: dict[int, ast.AST], tree: ast.Module) -> list[ast.Call] | None:
+    """Where `x = LoraConfig(...)` is bound to a name every use of which is a `peft_config=x` keyword of a call (a
+    trainer's) or an argument of get_peft_model (itself read as an adapter call): the `peft_config=x` calls, none
+    when no use is one; None where the config is not bound to one plain name or a use is anything else (the
+    config's own `if`s are then read, as before)."""
+    bind = parents.get(id(node))
+    if not (isinstance(bind, ast.Assign) and len(bind.targets) == 1 and isinstance(bind.targets[0], ast.Name)):
+        return None
+    var = bind.targets[0].id
+    calls: list[ast.Call] = []
+    for use in ast.walk(tree):
+        if not (isinstance(use, ast.Name) and use.id == var and isinstance(use.ctx, ast.Load)):
+            continue
+        holder = parents.get(id(use))
+        if isinstance(holder, ast.keyword) and holder.arg == "peft_config" and isinstance(call := parents.get(id(holder)), ast.Call):
+            calls.append(call)
+        elif not (isinstance(holder, ast.Call) and (_tail(holder.func) or "") == "get_peft_model" and use in holder.args):
+            return None
+    return calls
 
 
 def _guards_of(node: ast.AST, parents: dict[int, ast.AST]) -> list[tuple[ast.expr, int, bool]]:
@@ -1081,6 +1131,13 @@ def _launched(config: str) -> Launched | None:
         and isinstance(n.func, (ast.Name, ast.Attribute))
         and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr).endswith("Trainer")
     ]
+    out.own_fields = frozenset(declared)
+    if classes and not training and not trainers and not out.trl_args and not out.own_args:
+        back = next(
+            (n.lineno for n in ast.walk(script.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward"), None
+        )
+        if back is not None:
+            out.own_loop = f"{script.shown}:{back}"
     if len(set(trainers)) > 1:
         out.trainer_calls = [
             (_tail(n.func) or "", n.lineno, [_guards_of(n, parents) + site for site in _call_site_guards(n, parents, script.tree)])
