@@ -449,16 +449,18 @@ def mark_code_unread(r: Reader) -> None:
     r.notes.extend(r.code[key][3] for key in r.code if key in r.code_read)
     for key, why in r.code_unread.items():
         fields = {f for f, src in r.sources.items() if src.key == key} | set(CODE_FIELDS.get(key, ()))
-        marked = []
-        for name in sorted(fields):
-            src = r.sources.get(name)
-            if name not in r.values or src is None:
-                continue
-            src.unread = True
-            src.note = f"{src.note + '; ' if src.note else ''}{why}: not judged"
-            marked.append(name)
-        if marked:
-            r.notes.append(f"{why}: {', '.join(marked)} assumed for the projection, not judged")
+        mark_unread(r, [name for name in sorted(fields) if name in r.values and name in r.sources], why)
+
+
+def mark_unread(r: Reader, names: list[str], why: str) -> None:
+    """Each of `names` (fields with a source) kept for the projection and judged by no rule (FieldSource.unread), its
+    source saying why; one note names them all."""
+    for name in names:
+        src = r.sources[name]
+        src.unread = True
+        src.note = f"{src.note + '; ' if src.note else ''}{why}: not judged"
+    if names:
+        r.notes.append(f"{why}: {', '.join(names)} assumed for the projection, not judged")
 
 
 def shown_file(file: str, config: str) -> str:

@@ -13,7 +13,20 @@ from ..frameworks import CITES, tables, where
 from ..frameworks.history import online_trainer_from_keys
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, key_line
-from .base import IN_CODE, Adapter, Reader, as_bool, attention_from, elsewhere_reason, mark_code_unread, model_from, positive, set_elsewhere, shown_file
+from .base import (
+    IN_CODE,
+    Adapter,
+    Reader,
+    as_bool,
+    attention_from,
+    elsewhere_reason,
+    mark_code_unread,
+    mark_unread,
+    model_from,
+    positive,
+    set_elsewhere,
+    shown_file,
+)
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference, trl_kl_off
 from .semantics import (
     dtype_key,
@@ -863,16 +876,12 @@ def _own_loop_unread(r: Reader, launched: Launched) -> None:
     default of its own classes gave are TrainingArguments' defaults, which that loop never reads: kept for the
     projection, judged by no rule (FieldSource.unread), said in one note."""
     why = f"{launched.script} trains in its own loop (`backward` at {launched.own_loop}), not the Trainer: TrainingArguments' default is not the run's"
-    marked = []
-    for name in OWN_LOOP_UNREAD:
-        src = r.sources.get(name)
-        if src is None or src.explicit or src.unread or (src.note or "").startswith("the default of the repository's"):
-            continue
-        src.unread = True
-        src.note = f"{src.note + '; ' if src.note else ''}{why}: not judged"
-        marked.append(name)
-    if marked:
-        r.notes.append(f"{why}: {', '.join(marked)} assumed for the projection, not judged")
+    defaults = [
+        name
+        for name in OWN_LOOP_UNREAD
+        if (src := r.sources.get(name)) is not None and not (src.explicit or src.unread or (src.note or "").startswith("the default of the repository's"))
+    ]
+    mark_unread(r, defaults, why)
 
 
 def _launch_words(r: Reader, launched: Launched) -> None:

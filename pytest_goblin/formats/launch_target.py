@@ -15,7 +15,7 @@ from pathlib import Path
 from .launch_forms import script_run
 from .launch_line import short_command
 from .launch_naming import resolve_relative
-from .launch_walk import config_tree, read_launcher
+from .launch_walk import read_launcher, real_tree
 from .launcher_text import Line
 from .lf_flags import flags_of
 
@@ -33,11 +33,7 @@ def walked_flags_run(path: Path) -> bool:
     """Whether a folder walk collects this launcher: its first launch line that runs anything goblin reads runs
     LLaMA-Factory on its flags alone (formats/lf_flags.py), a run no other file of the walk audits. A launcher whose first
     such line runs a config or script of the repository is not collected: that file is, as itself."""
-    absolute = Path(os.path.abspath(path))
-    real = Path(os.path.realpath(absolute))
-    roots, root, _ = config_tree(absolute)
-    if not real.is_relative_to(root):
-        root = real.parent
+    real, roots, root = real_tree(path)
     lf = read_launcher(real, roots)
     for line in lf.lines if lf is not None else ():
         if flags_of(line, real.parent, root) is not None:
@@ -82,11 +78,7 @@ def choose(path: Path, reads: Callable[[Path], str | None]) -> Chosen:
     """The first launch line of `path` whose target `reads` accepts (`reads(target)` is None for a training config
     goblin reads, else why not); the other lines' targets said in notes. With none, the reason names the first line's
     target and why goblin does not read it."""
-    absolute = Path(os.path.abspath(path))
-    real = Path(os.path.realpath(absolute))
-    roots, root, _ = config_tree(absolute)
-    if not real.is_relative_to(root):
-        root = real.parent
+    real, roots, root = real_tree(path)
     shown = os.path.relpath(real, root)
     lf = read_launcher(real, roots)
     if lf is None:

@@ -107,11 +107,7 @@ def folder_scripts(config: Path, limit: int) -> Iterator[tuple[Path, str, Path]]
     """Each Python file of the config's folders, its parents and their script folders, once, with its text read
     within the repository (safepath: inside the tree, a regular file, at most `limit` bytes; others are passed
     over) and the root it is shown from: formats/nested_ta.py and formats/templates.py look for who reads the config."""
-    absolute = Path(os.path.abspath(config))
-    real = Path(os.path.realpath(absolute))
-    roots, root, _ = config_tree(absolute)
-    if not real.is_relative_to(root):
-        root = real.parent
+    real, roots, root = real_tree(config)
     seen: set[Path] = set()
     for folder in config_folders(real, root):
         for script in _python_files(folder):
@@ -370,6 +366,15 @@ def searched(config_path: str | Path) -> str:
         f"searched shell/slurm scripts, cloud launcher YAML (dstack, SkyPilot, PyTorchJob), Dockerfiles and compose files, notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
         f"{' (' + how + ')' if how else ''}: {len(rest.files)} such file(s) in {rest.folders} folder(s){tail}"
     )
+
+
+def real_tree(path: Path | str) -> tuple[Path, list[Path], Path]:
+    """(the file's real path, its tree's roots, the root it is shown from): the tree of the path as written, with the
+    file's real folder as the root where a link leads outside it."""
+    absolute = Path(os.path.abspath(path))
+    real = Path(os.path.realpath(absolute))
+    roots, root, _ = config_tree(absolute)
+    return real, roots, root if real.is_relative_to(root) else real.parent
 
 
 def config_tree(absolute: Path) -> tuple[list[Path], Path, str]:

@@ -210,13 +210,9 @@ class FlagsDocument:
 def flags_document(path: Path, text: str) -> FlagsDocument:
     """The first flags-only LLaMA-Factory line of the launcher at `path` as a config mapping; NotATrainingConfig when
     it has none."""
-    from .launch_walk import config_tree, read_launcher
+    from .launch_walk import read_launcher, real_tree
 
-    absolute = Path(os.path.abspath(path))
-    real = Path(os.path.realpath(absolute))
-    roots, root, _ = config_tree(absolute)
-    if not real.is_relative_to(root):
-        root = real.parent
+    real, roots, root = real_tree(path)
     shown = os.path.relpath(real, root)
     lf = read_launcher(real, roots)
     got = flags_line(lf, real.parent, root, text.split("\n")) if lf is not None else None
